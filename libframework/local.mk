@@ -1,0 +1,32 @@
+# libframework: libcairn (public) and the internal library the daemons,
+# the CLI and the tests link.
+
+# Protocol, resource model and shared utilities; no libmicrohttpd/curl.
+noinst_LTLIBRARIES += libframework/libcairn-util.la
+libframework_libcairn_util_la_SOURCES = \
+	libframework/cairn.h \
+	libframework/error.c libframework/error.h \
+	libframework/names.c \
+	libframework/resources.c libframework/resources.h \
+	libframework/proto.c libframework/proto.h \
+	libframework/flags.c libframework/flags.h \
+	libframework/log.c libframework/log.h
+libframework_libcairn_util_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
+	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
+libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) \
+	$(JANSSON_LIBS) -lm
+
+include_HEADERS += libframework/cairn.h
+
+# HTTP server glue (libmicrohttpd thread <-> event loop) for the daemons.
+noinst_LTLIBRARIES += libframework/libcairn-httpd.la
+libframework_libcairn_httpd_la_SOURCES = libframework/httpd.c libframework/httpd.h
+libframework_libcairn_httpd_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
+	$(MICROHTTPD_CFLAGS)
+libframework_libcairn_httpd_la_LIBADD = libframework/libcairn-util.la $(MICROHTTPD_LIBS)
+
+# HTTP client (libcurl) for the CLI and the bundled frameworks.
+noinst_LTLIBRARIES += libframework/libcairn-httpc.la
+libframework_libcairn_httpc_la_SOURCES = libframework/httpc.c libframework/httpc.h
+libframework_libcairn_httpc_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+libframework_libcairn_httpc_la_LIBADD = libframework/libcairn-util.la $(CURL_LIBS)

@@ -1,0 +1,37 @@
+# tests: unit tests (TAP programs), integration tests (TAP shell scripts)
+# and benchmarks (make bench).
+
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+AM_TESTS_ENVIRONMENT = \
+	CAIRN_BUILDDIR='$(abs_top_builddir)'; export CAIRN_BUILDDIR; \
+	CAIRN_SRCDIR='$(abs_top_srcdir)'; export CAIRN_SRCDIR;
+
+TEST_UNIT_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/tests $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
+	$(JANSSON_CFLAGS) $(MSGPACK_CFLAGS)
+TEST_UNIT_LIBS = libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
+	$(JANSSON_LIBS) $(MSGPACK_LIBS)
+
+EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
+
+UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+
+tests_unit_resources_SOURCES = tests/unit/resources.c
+tests_unit_resources_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_resources_LDADD = $(TEST_UNIT_LIBS)
+
+tests_unit_codec_SOURCES = tests/unit/codec.c
+tests_unit_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_codec_LDADD = $(TEST_UNIT_LIBS)
+
+tests_unit_flags_SOURCES = tests/unit/flags.c
+tests_unit_flags_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_flags_LDADD = $(TEST_UNIT_LIBS)
+
+tests_unit_httpd_SOURCES = tests/unit/httpd.c
+tests_unit_httpd_CFLAGS = $(TEST_UNIT_CFLAGS) $(CURL_CFLAGS)
+tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-httpc.la \
+	$(TEST_UNIT_LIBS) $(MICROHTTPD_LIBS) $(CURL_LIBS)
