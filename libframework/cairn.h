@@ -212,7 +212,7 @@ typedef enum {
 } cairn_health_type_t;
 
 /*  A task with the framework-unique `id` (1..128 characters of
-    [A-Za-z0-9._-]) and no command yet.                                   */
+    [A-Za-z0-9._:-]) and no command yet.                                  */
 cairn_task_t *cairn_task_new (const char *id);
 void cairn_task_destroy (cairn_task_t **self_p);
 cairn_task_t *cairn_task_dup (const cairn_task_t *self);

@@ -1,0 +1,190 @@
+/*  httpc.c - a small blocking HTTP client on libcurl.
+
+    One easy handle per request: the callers (the CLI, health checks, the
+    bundled frameworks' API clients) make few requests, and a fresh handle
+    keeps this safe from any thread with no shared state but libcurl's
+    global initialisation, done once under pthread_once. Signals are off
+    (CURLOPT_NOSIGNAL) because libcurl's timeouts would otherwise use
+    SIGALRM, which is unsafe in threaded programs. Responses are
+    accumulated in memory up to HTTPC_MAX_BODY.                          */
+#include "config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "cairn.h"
+#include "error.h"
+#include "httpc.h"
+
+typedef struct {
+    char *data;
+    size_t size, cap;
+    bool too_large;
+} response_t;
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static CURLcode s_init_rc = CURLE_FAILED_INIT;
+
+static void
+s_global_init (void)
+{
+    s_init_rc = curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+static size_t
+s_write (char *data, size_t size, size_t nmemb, void *arg)
+{
+    response_t *response = arg;
+    size_t n = size * nmemb;
+    if (n > HTTPC_MAX_BODY - response->size) {
+        response->too_large = true;
+        return 0;                   /* anything but n aborts the transfer */
+    }
+    if (response->size + n + 1 > response->cap) {
+        size_t cap = response->cap ? response->cap : 16384;
+        while (cap < response->size + n + 1)
+            cap *= 2;
+        response->data = xrealloc (response->data, cap);
+        response->cap = cap;
+    }
+    memcpy (response->data + response->size, data, n);
+    response->size += n;
+    return n;
+}
+
+static int
+s_errno (CURLcode rc)
+{
+    switch (rc) {
+        case CURLE_COULDNT_CONNECT:
+            return ECONNREFUSED;
+        case CURLE_OPERATION_TIMEDOUT:
+            return ETIMEDOUT;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+            return EHOSTUNREACH;
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+            return EINVAL;
+        case CURLE_FILESIZE_EXCEEDED:
+            return EFBIG;
+        default:
+            return EIO;
+    }
+}
+
+int
+httpc_request (const char *method, const char *url, const char *content_type,
+               const void *body_in, size_t body_in_size, long timeout_ms,
+               long *status, char **body, size_t *size)
+{
+    CURL *curl = NULL;
+    struct curl_slist *headers = NULL;
+    response_t response = { NULL, 0, 0, false };
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *line = NULL;
+    CURLcode rc;
+
+    assert (method && *method);
+    assert (url);
+    assert (body_in || body_in_size == 0);
+    assert (timeout_ms >= 0);
+    assert (status && body && size);
+
+    pthread_once (&s_once, s_global_init);
+    if (s_init_rc != CURLE_OK)
+        return error_set (EIO, "%s: cannot initialise libcurl: %s", url,
+                          curl_easy_strerror (s_init_rc));
+    if (!(curl = curl_easy_init ()))
+        return error_set (EIO, "%s: cannot initialise libcurl", url);
+
+    /*  libcurl's "Expect: 100-continue" before a large body stays: it
+        lets a server refuse the body (413) before it is sent, and our
+        servers answer it at once.                                      */
+    if (content_type) {
+        line = xasprintf ("Content-Type: %s", content_type);
+        if (!(headers = curl_slist_append (headers, line)))
+            oom_abort ();
+    }
+    char *agent = xasprintf ("cairn/%s", cairn_version ());
+
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    /*  Cluster traffic goes straight to the daemons, never via a proxy
+        picked up from the environment.                                  */
+    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt (curl, CURLOPT_USERAGENT, agent);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &response);
+    /*  Refuses a declared oversize body before it arrives.             */
+    curl_easy_setopt (curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) HTTPC_MAX_BODY);
+
+    if (strcmp (method, "GET") == 0 && !body_in)
+        curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
+    else if (strcmp (method, "HEAD") == 0)
+        curl_easy_setopt (curl, CURLOPT_NOBODY, 1L);
+    else {
+        if (strcmp (method, "POST") != 0)
+            curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+        /*  Always give a body (possibly empty) to the methods that carry
+            one: without POSTFIELDS, libcurl would read it from stdin.  */
+        if (body_in || strcmp (method, "DELETE") != 0) {
+            curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body_in_size);
+            curl_easy_setopt (curl, CURLOPT_POSTFIELDS, body_in ? body_in : "");
+        }
+    }
+
+    rc = curl_easy_perform (curl);
+    if (response.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+        error_set (EFBIG, "%s: response larger than %u MiB", url, HTTPC_MAX_BODY >> 20);
+        goto error;
+    }
+    if (rc != CURLE_OK) {
+        error_set (s_errno (rc), "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror (rc));
+        goto error;
+    }
+    long code = 0;
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+    if (!response.data)
+        response.data = xzalloc (1);
+    response.data[response.size] = '\0';
+
+    *status = code;
+    *body = response.data;
+    *size = response.size;
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    free (line);
+    free (agent);
+    return 0;
+
+error:;
+    int err = errno;
+    curl_easy_cleanup (curl);
+    curl_slist_free_all (headers);
+    free (line);
+    free (agent);
+    free (response.data);
+    errno = err;
+    return -1;
+}
+
+int
+httpc_get (const char *url, long timeout_ms, long *status, char **body, size_t *size)
+{
+    return httpc_request ("GET", url, NULL, NULL, 0, timeout_ms, status, body, size);
+}

@@ -1,0 +1,28 @@
+/*  httpc.h - a small blocking HTTP client on libcurl, for the CLI and the
+    bundled frameworks. Internal. Safe to call from any thread.           */
+#ifndef CAIRN_HTTPC_H_INCLUDED
+#define CAIRN_HTTPC_H_INCLUDED
+
+#include <stddef.h>
+
+#define HTTPC_MAX_BODY  (256u << 20)    /* bytes in a response body */
+
+/*  Performs method ("GET", "POST", "PUT", "DELETE", "HEAD", ...) on url
+    (http or https only), sending body_in (body_in_size bytes, may be
+    NULL) with content_type (may be NULL). timeout_ms > 0 bounds the whole
+    transfer; 0 means no limit. Redirects are not followed.
+    Returns 0 with the HTTP status in *status and the response body in
+    *body (malloc'd, NUL-terminated, the caller's) and *size, whatever the
+    status. Returns -1 with errno and a sentence naming the URL
+    (cairn_strerror_last), e.g. "http://127.0.0.1:1/state: Couldn't
+    connect to server", when no complete response arrived or it was
+    larger than HTTPC_MAX_BODY; the outputs are then untouched.          */
+int httpc_request (const char *method, const char *url, const char *content_type,
+                   const void *body_in, size_t body_in_size, long timeout_ms,
+                   long *status, char **body, size_t *size);
+
+/*  httpc_request ("GET", url, NULL, NULL, 0, ...).                        */
+int httpc_get (const char *url, long timeout_ms, long *status, char **body,
+               size_t *size);
+
+#endif

@@ -1,0 +1,92 @@
+/*  httpd.h - the daemons' HTTP server: libmicrohttpd in its own thread,
+    talking to the owning event loop by messages. Internal.
+
+    The owner (one thread, normally a zloop) registers httpd_sock () as a
+    reader; when it is readable, httpd_recv () returns the waiting requests
+    one by one, and each is answered exactly once with httpd_respond ()
+    or httpd_respond_error (), now or later, from the same thread. The HTTP
+    thread never touches the owner's state and the owner never touches
+    libmicrohttpd: requests and responses travel as ZeroMQ messages.
+
+    The HTTP thread answers by itself, without the owner:
+    - 413 when a request body exceeds HTTPD_MAX_BODY;
+    - 503 when HTTPD_MAX_PENDING requests already wait for the owner, and
+      to every waiting request when the server is destroyed;
+    - 504 when the owner has not answered within the request timeout
+      (HTTPD_REQUEST_TIMEOUT_MS unless changed); a late answer is dropped.
+    HEAD is presented to the owner as GET; the HTTP thread drops the body. */
+#ifndef CAIRN_HTTPD_H_INCLUDED
+#define CAIRN_HTTPD_H_INCLUDED
+
+#include <stddef.h>
+
+#include <czmq.h>
+
+#define HTTPD_MAX_BODY              (1u << 20)  /* bytes in a request body */
+#define HTTPD_MAX_PENDING           512         /* requests waiting for the owner */
+#define HTTPD_REQUEST_TIMEOUT_MS    30000       /* owner's time to answer -> 504 */
+#define HTTPD_CONNECTION_TIMEOUT_S  60          /* idle or stalled client -> closed */
+
+typedef struct _httpd_t httpd_t;
+typedef struct _httpd_request_t httpd_request_t;
+
+/*  Starts an HTTP server on ip:port (a numeric IPv4 or IPv6 address; port
+    0 picks a free one), served by its own thread. Returns NULL with errno
+    and a sentence naming the address (cairn_strerror_last), e.g. "cannot
+    listen on 127.0.0.1:5051: Address already in use".                    */
+httpd_t *httpd_new (const char *ip, int port);
+
+/*  Stops the server: requests still waiting for an answer get 503 (the
+    thread gives them up to 2 s to go out), then the thread ends. Requests
+    taken with httpd_recv and not yet answered must still be freed
+    (httpd_request_destroy). Call it before exit: CZMQ's exit handler
+    would close the thread's socket under it. NULL-safe.                 */
+void httpd_destroy (httpd_t **self_p);
+
+/*  The bound TCP port.                                                    */
+int httpd_port (httpd_t *self);
+
+/*  The owner's side of the message pipe: readable when a request waits.
+    Register it with zloop_reader or a zpoller; do not read it directly.  */
+zsock_t *httpd_sock (httpd_t *self);
+
+/*  Changes how long the HTTP thread waits for an answer before it sends
+    504 (ms > 0); applies to requests already waiting too.                */
+void httpd_set_request_timeout (httpd_t *self, int ms);
+
+/*  Takes one waiting request without blocking; NULL if none. The caller
+    owns it until httpd_respond or httpd_request_destroy.                 */
+httpd_request_t *httpd_recv (httpd_t *self);
+
+/*  Accessors. Strings are borrowed, valid while the request lives.        */
+/*  "GET", "POST", ... (HEAD is reported as GET).                          */
+const char *httpd_request_method (httpd_request_t *req);
+/*  The decoded path without the query string, e.g. "/state".              */
+const char *httpd_request_path (httpd_request_t *req);
+/*  The decoded value of the first query parameter called name ("" for a
+    bare "?name"), or NULL if absent. Names are case-sensitive.           */
+const char *httpd_request_query (httpd_request_t *req, const char *name);
+/*  A request header's value (name is case-insensitive), or NULL.          */
+const char *httpd_request_header (httpd_request_t *req, const char *name);
+/*  The body (at most HTTPD_MAX_BODY bytes), or NULL if empty; *size gets
+    its length. It is followed by a NUL byte not counted in *size.        */
+const void *httpd_request_body (httpd_request_t *req, size_t *size);
+/*  The client's address, "ip:port" ("[ip]:port" for IPv6), for logs.      */
+const char *httpd_request_peer (httpd_request_t *req);
+
+/*  Frees a request without answering it: its client gets 504 when the
+    request timeout expires, or 503 when the server is destroyed.        */
+void httpd_request_destroy (httpd_request_t **req_p);
+
+/*  Answers and frees the request (*req_p is set to NULL). status is an
+    HTTP status (200..599); content_type may be NULL. Takes ownership of
+    body (malloc'd; may be NULL if size is 0), sent without a copy.      */
+void httpd_respond (httpd_t *self, httpd_request_t **req_p, int status,
+                    const char *content_type, char *body, size_t size);
+
+/*  Answers with status and the JSON body {"error": "<message>"}.          */
+void httpd_respond_error (httpd_t *self, httpd_request_t **req_p, int status,
+                          const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+#endif

@@ -10,7 +10,11 @@ libframework_libcairn_util_la_SOURCES = \
 	libframework/resources.c libframework/resources.h \
 	libframework/proto.c libframework/proto.h \
 	libframework/flags.c libframework/flags.h \
-	libframework/log.c libframework/log.h
+	libframework/log.c libframework/log.h \
+	libframework/transport.c libframework/transport.h \
+	libframework/ids.c libframework/ids.h \
+	libframework/objects.c libframework/objects.h \
+	libframework/util.c libframework/util.h
 libframework_libcairn_util_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) \
@@ -30,3 +34,12 @@ noinst_LTLIBRARIES += libframework/libcairn-httpc.la
 libframework_libcairn_httpc_la_SOURCES = libframework/httpc.c libframework/httpc.h
 libframework_libcairn_httpc_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 libframework_libcairn_httpc_la_LIBADD = libframework/libcairn-util.la $(CURL_LIBS)
+
+# libcairn: the public framework library. Only cairn_* symbols are exported.
+lib_LTLIBRARIES += libframework/libcairn.la
+libframework_libcairn_la_SOURCES = libframework/driver.c
+libframework_libcairn_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS)
+libframework_libcairn_la_LIBADD = libframework/libcairn-util.la
+libframework_libcairn_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBCAIRN_VERSION_INFO) \
+	-export-symbols-regex '^cairn_'
+pkgconfig_DATA += libframework/cairn.pc

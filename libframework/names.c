@@ -1,4 +1,6 @@
 /*  names.c - task state and reason names, as Mesos spells them.          */
+#include "config.h"
+
 #include <string.h>
 
 #include "cairn.h"

@@ -538,7 +538,7 @@ s_init (const schema_t *schema, void *base)
                 break;
         }
     }
-    if (schema == &framework_info_schema) {
+    if (schema->fields == framework_info_fields) {
         proto_framework_info_t *info = base;
         free (info->role);
         info->role = xstrdup ("*");
@@ -673,6 +673,30 @@ proto_task_copy (proto_task_t *dst, const proto_task_t *src)
 }
 
 void
+proto_task_init (proto_task_t *task)
+{
+    s_init (&task_schema, task);
+}
+
+proto_health_t *
+proto_health_new (void)
+{
+    proto_health_t *h = xmalloc (sizeof *h);
+    s_init (&health_schema, h);
+    return h;
+}
+
+void
+proto_health_destroy (proto_health_t **h_p)
+{
+    if (h_p && *h_p) {
+        s_fini (&health_schema, *h_p);
+        free (*h_p);
+        *h_p = NULL;
+    }
+}
+
+void
 proto_task_fini (proto_task_t *task)
 {
     s_fini (&task_schema, task);
@@ -747,6 +771,16 @@ s_path_pop (ctx_t *ctx, size_t saved)
     ctx->path[saved] = '\0';
 }
 
+/*  Fault texts quote what peers sent: no control characters may reach
+    logs or replies.                                                       */
+static void
+s_printable (char *text)
+{
+    for (unsigned char *p = (unsigned char *) text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
 static int
 s_fault (ctx_t *ctx, const char *code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
@@ -765,6 +799,7 @@ s_fault (ctx_t *ctx, const char *code, const char *fmt, ...)
         snprintf (fault->text, sizeof fault->text, "%s: %s: %s", ctx->type_name, ctx->path, detail);
     else
         snprintf (fault->text, sizeof fault->text, "%s: %s", ctx->type_name, detail);
+    s_printable (fault->text);
     return -1;
 }
 
@@ -780,6 +815,7 @@ s_fault_plain (proto_fault_t *fault, const char *code, const char *fmt, ...)
     snprintf (fault->code, sizeof fault->code, "%s", code);
     vsnprintf (fault->text, sizeof fault->text, fmt, ap);
     va_end (ap);
+    s_printable (fault->text);
 }
 
 /*  String checks shared by the encoder and the decoder  */
@@ -1610,7 +1646,7 @@ proto_encode (const proto_msg_t *msg, uint8_t hdr[PROTO_HEADER_SIZE], char **bod
 /*  Examples and descriptions  */
 
 static void
-s_example (const schema_t *schema, void *base, int depth)
+s_example (const schema_t *schema, void *base, int index)
 {
     for (size_t i = 0; i < schema->nfields; i++) {
         const field_t *f = &schema->fields[i];
@@ -1622,7 +1658,7 @@ s_example (const schema_t *schema, void *base, int depth)
                 break;
             case K_ID:
                 free (*(char **) p);
-                *(char **) p = xasprintf ("%s-1", f->name);
+                *(char **) p = xasprintf ("%s-%d", f->name, index + 1);
                 break;
             case K_INT:
                 *(int64_t *) p = f->max < 1000 ? f->max : f->min + 1000;
@@ -1659,17 +1695,17 @@ s_example (const schema_t *schema, void *base, int depth)
                     *sub = xmalloc (f->sub->size);
                     s_init (f->sub, *sub);
                 }
-                s_example (f->sub, *sub, depth + 1);
+                s_example (f->sub, *sub, 0);
                 break;
             }
             case K_INLINE:
-                s_example (f->sub, p, depth + 1);
+                s_example (f->sub, p, index);
                 break;
             case K_LIST: {
                 for (int k = 0; k < 2; k++) {
                     void *item = proto_list_push (p, f->sub->size);
                     s_init (f->sub, item);
-                    s_example (f->sub, item, depth + 1);
+                    s_example (f->sub, item, k);
                 }
                 break;
             }

@@ -323,7 +323,10 @@ void proto_strs_fini (proto_strs_t *strs);
 void *proto_list_push (proto_list_t *list, size_t size);
 
 /*  Deep copies and releases of the nested structs.                        */
+void proto_task_init (proto_task_t *task);       /* defaults, as decoded */
 void proto_task_copy (proto_task_t *dst, const proto_task_t *src);
+proto_health_t *proto_health_new (void);
+void proto_health_destroy (proto_health_t **h_p);
 void proto_task_fini (proto_task_t *task);
 void proto_offer_copy (proto_offer_t *dst, const proto_offer_t *src);
 void proto_offer_fini (proto_offer_t *offer);

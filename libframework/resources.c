@@ -142,6 +142,17 @@ s_ports_contain (const cairn_resources_t *self, unsigned begin, unsigned end)
     return self->ranges[2 * (lo - 1) + 1] >= end;
 }
 
+/*  True if begin..end overlaps or touches a range: inserting it then
+    does not add a range.                                                  */
+static bool
+s_ports_touch (const cairn_resources_t *self, unsigned begin, unsigned end)
+{
+    for (size_t i = 0; i < self->nranges; i++)
+        if (self->ranges[2 * i] <= end + 1 && (unsigned) self->ranges[2 * i + 1] + 1 >= begin)
+            return true;
+    return false;
+}
+
 static bool
 s_ports_overlap (const cairn_resources_t *self, unsigned begin, unsigned end)
 {
@@ -189,7 +200,7 @@ cairn_resources_add_ports (cairn_resources_t *self, uint16_t begin, uint16_t end
     if (begin == 0 || begin > end)
         return error_set (EINVAL, "port range %u-%u is not valid (ports are 1-65535, begin <= end)",
                           begin, end);
-    if (self->nranges >= RESOURCES_MAX_RANGES)
+    if (self->nranges >= RESOURCES_MAX_RANGES && !s_ports_touch (self, begin, end))
         return error_set (EINVAL, "more than %d port ranges", RESOURCES_MAX_RANGES);
     s_ports_insert (self, begin, end);
     return 0;
@@ -305,14 +316,31 @@ cairn_resources_add (cairn_resources_t *self, const cairn_resources_t *other)
         return error_set (EINVAL, "no resources given");
     if (self->millicpus + other->millicpus > RESOURCES_MAX_MILLICPUS
         || self->mem + other->mem > RESOURCES_MAX_MEM
-        || self->disk + other->disk > RESOURCES_MAX_MEM
-        || self->nranges + other->nranges > RESOURCES_MAX_RANGES)
+        || self->disk + other->disk > RESOURCES_MAX_MEM)
         return error_set (ERANGE, "the sum of resources is out of range");
+    if (other->nranges) {
+        /*  Merge into a copy: the range limit applies to the result.      */
+        cairn_resources_t merged;
+        resources_init (&merged);
+        resources_copy (&merged, self);
+        for (size_t i = 0; i < other->nranges; i++)
+            s_ports_insert (&merged, other->ranges[2 * i], other->ranges[2 * i + 1]);
+        if (merged.nranges > RESOURCES_MAX_RANGES) {
+            resources_fini (&merged);
+            return error_set (ERANGE, "the sum has more than %d port ranges", RESOURCES_MAX_RANGES);
+        }
+        uint16_t *swap = self->ranges;
+        size_t cap = self->cap;
+        self->ranges = merged.ranges;
+        self->cap = merged.cap;
+        self->nranges = merged.nranges;
+        merged.ranges = swap;
+        merged.cap = cap;
+        resources_fini (&merged);
+    }
     self->millicpus += other->millicpus;
     self->mem += other->mem;
     self->disk += other->disk;
-    for (size_t i = 0; i < other->nranges; i++)
-        s_ports_insert (self, other->ranges[2 * i], other->ranges[2 * i + 1]);
     return 0;
 }
 
@@ -337,6 +365,20 @@ cairn_resources_subtract (cairn_resources_t *self, const cairn_resources_t *othe
         return error_set (EINVAL, "no resources given");
     if (!cairn_resources_contains (self, other))
         return error_set (ERANGE, "resources to subtract are not all available");
+    if (self == other) {
+        resources_clear (self);
+        return 0;
+    }
+    /*  A range taken from the middle of another splits it in two.        */
+    size_t splits = 0;
+    for (size_t i = 0; i < other->nranges; i++)
+        for (size_t k = 0; k < self->nranges; k++)
+            if (self->ranges[2 * k] < other->ranges[2 * i]
+                && self->ranges[2 * k + 1] > other->ranges[2 * i + 1])
+                splits++;
+    if (self->nranges + splits > RESOURCES_MAX_RANGES)
+        return error_set (ERANGE, "the difference would have more than %d port ranges",
+                          RESOURCES_MAX_RANGES);
     self->millicpus -= other->millicpus;
     self->mem -= other->mem;
     self->disk -= other->disk;

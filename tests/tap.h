@@ -25,6 +25,9 @@ plan (int n)
 
 static inline bool
 tap_report (bool pass, const char *file, int line, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 4, 0)));
+static inline bool
+tap_report (bool pass, const char *file, int line, const char *fmt, va_list ap)
 {
     printf ("%s %d - ", pass ? "ok" : "not ok", ++tap_n);
     vprintf (fmt, ap);

@@ -1,0 +1,66 @@
+/*  agent.h - the agent's state and its message handlers.
+
+    Handlers are plain functions from (state, decoded message, time) to
+    state changes, messages for the master queued in an outbox, and calls
+    into the containerizer. main.c owns the socket and the loop.          */
+#ifndef CAIRN_AGENT_H_INCLUDED
+#define CAIRN_AGENT_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "cairn.h"
+#include "isolator.h"
+#include "proto.h"
+
+typedef struct {
+    const char *work_dir;
+    const char *hostname;
+    const char *http_address;           /* "IP:PORT" told to the master */
+    const char *shim_path;
+    const cairn_resources_t *resources;
+    const proto_kv_t *attributes;
+    int64_t default_kill_grace_ms;
+    int64_t max_ping_misses;            /* silent master -> re-register */
+} agent_config_t;
+
+typedef struct _agent_t agent_t;
+
+typedef struct agent_out {
+    proto_msg_t *msg;
+    struct agent_out *next;
+} agent_out_t;
+
+/*  NULL + error_set when the shim cannot be run or the work dir is not
+    usable.                                                                */
+agent_t *agent_new (const agent_config_t *config, zloop_t *loop, isolator_t *isolator);
+/*  Frees the agent; with kill_tasks its tasks are killed first.           */
+void agent_destroy (agent_t **self_p, bool kill_tasks);
+
+/*  Handles one decoded message from the master; takes ownership.         */
+void agent_handle (agent_t *self, proto_msg_t *msg, int64_t now_ms);
+void agent_handle_invalid (agent_t *self, const char *why);
+/*  Registration retries, status update retries, kill escalation.         */
+void agent_tick (agent_t *self, int64_t now_ms);
+/*  True when the master has been silent too long: the caller makes a new
+    connection and calls agent_reconnected.                               */
+bool agent_master_lost (agent_t *self, int64_t now_ms);
+void agent_reconnected (agent_t *self, int64_t now_ms);
+/*  True when the master told the agent to shut down.                      */
+bool agent_shutdown_requested (agent_t *self);
+
+/*  The queued messages for the master, oldest first.                       */
+agent_out_t *agent_outbox_take (agent_t *self);
+void agent_out_destroy_list (agent_out_t **list_p);
+
+const char *agent_id (agent_t *self);
+json_t *agent_state_json (agent_t *self);
+
+/*  For the files endpoint: the sandbox directory of a task ("" when the
+    task is unknown); borrowed.                                            */
+const char *agent_task_sandbox (agent_t *self, const char *framework_id, const char *task_id);
+
+#endif

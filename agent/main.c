@@ -1,0 +1,477 @@
+/*  main.c - cairn-agent: flags, resource detection, the master session's
+    socket, the HTTP endpoint and the event loop.                         */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "error.h"
+#include "flags.h"
+#include "httpd.h"
+#include "isolator.h"
+#include "log.h"
+#include "resources.h"
+#include "transport.h"
+#include "util.h"
+
+#define BATCH 1000
+#define MAX_READ (4 << 20)      /* bytes per /files/read */
+
+static char *s_master, *s_ip, *s_advertise_ip, *s_work_dir, *s_resources, *s_attributes;
+static char *s_hostname, *s_isolation, *s_shim, *s_log_level, *s_log;
+static int64_t s_http_port, s_kill_grace_ms, s_ping_misses;
+static bool s_shutdown_tasks;
+
+static const flag_t s_flags[] = {
+    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
+      "The master's ZeroMQ endpoint (required).", 0, 0 },
+    { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
+      "Address the agent's HTTP endpoint listens on.", 0, 0 },
+    { "advertise-ip", FLAG_STRING, &s_advertise_ip, NULL, "ADDR",
+      "Address the master and clients use to reach this agent (default: --ip).", 0, 0 },
+    { "http-port", FLAG_INT, &s_http_port, "5052", "PORT",
+      "Port of the HTTP endpoint (/health, /state, /files); 0 picks a free one.", 0, 65535 },
+    { "work-dir", FLAG_STRING, &s_work_dir, "/var/lib/cairn/agent", "DIR",
+      "Directory for sandboxes and the agent's own state.", 0, 0 },
+    { "resources", FLAG_STRING, &s_resources, NULL, "RESOURCES",
+      "Resources to offer, e.g. cpus:4;mem:8192;disk:10000;ports:[31000-32000]; "
+      "items left out are detected.", 0, 0 },
+    { "attributes", FLAG_STRING, &s_attributes, NULL, "NAME:VALUE;...",
+      "Attributes frameworks can match on, e.g. rack:r1;zone:a.", 0, 0 },
+    { "hostname", FLAG_STRING, &s_hostname, NULL, "NAME",
+      "Hostname to advertise (default: the machine's).", 0, 0 },
+    { "isolation", FLAG_STRING, &s_isolation, "posix", "KIND",
+      "How tasks are contained: posix (process groups, no limits).", 0, 0 },
+    { "shim", FLAG_STRING, &s_shim, NULL, "PATH",
+      "The task supervisor (default: cairn-shim next to the agent, else the installed one).",
+      0, 0 },
+    { "default-kill-grace", FLAG_DURATION, &s_kill_grace_ms, "3s", "DURATION",
+      "Time between SIGTERM and SIGKILL when a task is killed.", 0, 86400000 },
+    { "max-master-ping-misses", FLAG_INT, &s_ping_misses, "3", "N",
+      "Missed master pings after which the agent reconnects and re-registers.", 1, 1000 },
+    { "shutdown-tasks", FLAG_BOOL, &s_shutdown_tasks, "true", NULL,
+      "Kill running tasks when the agent stops.", 0, 0 },
+    { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
+      "Log level: error, warn, info or debug.", 0, 0 },
+    { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
+      "Where logs go: stderr or syslog.", 0, 0 },
+};
+
+static const flags_spec_t s_spec = {
+    "cairn-agent", "CAIRN_AGENT_",
+    "Run a Cairn agent: offer this machine's resources and run tasks.",
+    "[OPTIONS]", s_flags, sizeof s_flags / sizeof s_flags[0],
+};
+
+typedef struct {
+    agent_t *agent;
+    zsock_t *sock;
+    char *endpoint;
+    httpd_t *httpd;
+    zloop_t *loop;
+} server_t;
+
+/*  Resources  */
+
+static bool
+s_mentions (const char *spec, const char *name)
+{
+    size_t n = strlen (name);
+    for (const char *p = spec; (p = strstr (p, name)); p += n) {
+        bool start = p == spec || p[-1] == ';' || p[-1] == ' ';
+        const char *q = p + n;
+        while (*q == ' ')
+            q++;
+        if (start && *q == ':')
+            return true;
+    }
+    return false;
+}
+
+/*  Detected resources, overridden item by item by --resources.           */
+static cairn_resources_t *
+s_detect_resources (const char *spec, const char *work_dir)
+{
+    cairn_resources_t *given = cairn_resources_parse (spec ? spec : "");
+    if (!given)
+        return NULL;
+    cairn_resources_t *r = cairn_resources_new ();
+    long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+    cairn_resources_set_millicpus (r, (ncpu > 0 ? ncpu : 1) * 1000);
+    struct sysinfo si;
+    if (sysinfo (&si) == 0) {
+        /*  Leave the machine some memory: 1 GiB, or half of a small one. */
+        uint64_t total = (uint64_t) si.totalram * si.mem_unit >> 20;
+        cairn_resources_set_mem (r, total >= 2048 ? total - 1024 : total / 2);
+    }
+    struct statvfs vfs;
+    if (statvfs (work_dir, &vfs) == 0) {
+        /*  Offer 90% of what is free on the work dir's filesystem.       */
+        uint64_t avail = (uint64_t) vfs.f_bavail * vfs.f_frsize >> 20;
+        cairn_resources_set_disk (r, avail - avail / 10);
+    }
+    cairn_resources_add_ports (r, 31000, 32000);
+    if (spec) {
+        if (s_mentions (spec, "cpus"))
+            r->millicpus = given->millicpus;
+        if (s_mentions (spec, "mem"))
+            r->mem = given->mem;
+        if (s_mentions (spec, "disk"))
+            r->disk = given->disk;
+        if (s_mentions (spec, "ports")) {
+            r->nranges = 0;
+            cairn_resources_add (r, &(cairn_resources_t) { .nranges = given->nranges,
+                                                          .ranges = given->ranges });
+        }
+    }
+    cairn_resources_destroy (&given);
+    return r;
+}
+
+/*  "rack:r1;zone:a" -> attributes.                                        */
+static int
+s_parse_attributes (const char *text, proto_kv_t *kv)
+{
+    if (!text || !*text)
+        return 0;
+    char *copy = xstrdup (text), *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r (copy, ";", &save); item; item = strtok_r (NULL, ";", &save)) {
+        char *colon = strchr (item, ':');
+        if (!colon || colon == item || !colon[1]) {
+            error_set (EINVAL, "'%s' is not NAME:VALUE", item);
+            rc = -1;
+            break;
+        }
+        *colon = '\0';
+        if (strlen (item) > PROTO_MAX_NAME || strlen (colon + 1) > PROTO_MAX_NAME
+            || kv->count >= PROTO_MAX_KV) {
+            error_set (EINVAL, "attribute '%s' is too long (or there are too many)", item);
+            rc = -1;
+            break;
+        }
+        proto_kv_set (kv, item, colon + 1);
+    }
+    free (copy);
+    return rc;
+}
+
+static char *
+s_find_shim (void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr (self, '/');
+        if (slash) {
+            *slash = '\0';
+            char *path = xasprintf ("%s/cairn-shim", self);
+            if (access (path, X_OK) == 0)
+                return path;
+            free (path);
+        }
+    }
+    return xstrdup (CAIRN_LIBEXECDIR "/cairn-shim");
+}
+
+/*  Loop  */
+
+static void
+s_connect (server_t *srv)
+{
+    zsock_destroy (&srv->sock);
+    srv->sock = zsock_new (ZMQ_DEALER);
+    transport_tune (srv->sock);
+    char uuid[40];
+    snprintf (uuid, sizeof uuid, "agent-%d-%" PRId64, (int) getpid (), zclock_usecs ());
+    zsock_set_identity (srv->sock, uuid);
+    zsock_set_reconnect_ivl (srv->sock, 100);
+    zsock_set_reconnect_ivl_max (srv->sock, 2000);
+    zsock_connect (srv->sock, "%s", srv->endpoint);
+}
+
+static void
+s_flush (server_t *srv)
+{
+    agent_out_t *list = agent_outbox_take (srv->agent);
+    for (agent_out_t *out = list; out; out = out->next)
+        if (transport_send (srv->sock, NULL, out->msg) < 0 && errno == EAGAIN)
+            log_warn ("the queue to the master is full: dropped %s",
+                      proto_type_name (out->msg->type));
+    agent_out_destroy_list (&list);
+}
+
+static int s_on_master (zloop_t *loop, zsock_t *sock, void *arg);
+
+static int
+s_on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    server_t *srv = arg;
+    int64_t now = clock_mono_ms ();
+    if (agent_master_lost (srv->agent, now)) {
+        zloop_reader_end (loop, srv->sock);
+        s_connect (srv);
+        zloop_reader (loop, srv->sock, s_on_master, srv);
+        agent_reconnected (srv->agent, now);
+    }
+    agent_tick (srv->agent, now);
+    s_flush (srv);
+    return agent_shutdown_requested (srv->agent) ? -1 : 0;
+}
+
+static int
+s_on_master (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    server_t *srv = arg;
+    for (int i = 0; i < BATCH; i++) {
+        proto_msg_t *msg = NULL;
+        proto_fault_t fault;
+        if (transport_recv (sock, false, NULL, &msg, &fault) == 0)
+            break;
+        if (msg)
+            agent_handle (srv->agent, msg, clock_mono_ms ());
+        else
+            agent_handle_invalid (srv->agent, fault.text);
+    }
+    s_flush (srv);
+    return agent_shutdown_requested (srv->agent) ? -1 : 0;
+}
+
+static void
+s_respond_json (httpd_t *httpd, httpd_request_t **req, json_t *json)
+{
+    char *body = json_dumps (json, JSON_COMPACT);
+    json_decref (json);
+    if (!body)
+        oom_abort ();
+    httpd_respond (httpd, req, 200, "application/json", body, strlen (body));
+}
+
+/*  GET /files/read?framework_id=F&task_id=T&file=stdout&offset=N&length=M
+    The file is confined to the task's sandbox: a plain name, no '/'.     */
+static void
+s_files_read (server_t *srv, httpd_request_t **req)
+{
+    const char *fw = httpd_request_query (*req, "framework_id");
+    const char *task = httpd_request_query (*req, "task_id");
+    const char *file = httpd_request_query (*req, "file");
+    const char *off = httpd_request_query (*req, "offset");
+    const char *len = httpd_request_query (*req, "length");
+    if (!fw || !task || !proto_id_valid (fw) || !proto_id_valid (task)) {
+        httpd_respond_error (srv->httpd, req, 400, "framework_id and task_id are required ids");
+        return;
+    }
+    if (!file)
+        file = "stdout";
+    if (!*file || strchr (file, '/') || strcmp (file, ".") == 0 || strcmp (file, "..") == 0) {
+        httpd_respond_error (srv->httpd, req, 400, "file must be a name inside the sandbox "
+                             "(e.g. stdout or stderr)");
+        return;
+    }
+    char *end = NULL;
+    long long offset = off ? strtoll (off, &end, 10) : 0;
+    if (off && (!*off || *end || offset < 0)) {
+        httpd_respond_error (srv->httpd, req, 400, "offset must be a non-negative integer");
+        return;
+    }
+    long long length = len ? strtoll (len, &end, 10) : MAX_READ;
+    if (len && (!*len || *end || length < 0)) {
+        httpd_respond_error (srv->httpd, req, 400, "length must be a non-negative integer");
+        return;
+    }
+    if (length > MAX_READ)
+        length = MAX_READ;
+    const char *sandbox = agent_task_sandbox (srv->agent, fw, task);
+    if (!*sandbox) {
+        httpd_respond_error (srv->httpd, req, 404, "task %s of framework %s is not known here",
+                             task, fw);
+        return;
+    }
+    char path[PATH_MAX];
+    snprintf (path, sizeof path, "%s/%s", sandbox, file);
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        httpd_respond_error (srv->httpd, req, 404, "%s: %s", file, strerror (errno));
+        return;
+    }
+    char *buf = xmalloc ((size_t) length + 1);
+    ssize_t n = pread (fd, buf, (size_t) length, (off_t) offset);
+    close (fd);
+    if (n < 0) {
+        free (buf);
+        httpd_respond_error (srv->httpd, req, 500, "%s: %s", file, strerror (errno));
+        return;
+    }
+    httpd_respond (srv->httpd, req, 200, "application/octet-stream", buf, (size_t) n);
+}
+
+static int
+s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    server_t *srv = arg;
+    httpd_request_t *req;
+    while ((req = httpd_recv (srv->httpd))) {
+        const char *path = httpd_request_path (req);
+        if (strcmp (httpd_request_method (req), "GET") != 0)
+            httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
+                                 httpd_request_method (req), path);
+        else if (strcmp (path, "/health") == 0)
+            s_respond_json (srv->httpd, &req,
+                            json_pack ("{s:s s:s}", "status", "ok", "agent_id",
+                                       agent_id (srv->agent)));
+        else if (strcmp (path, "/state") == 0)
+            s_respond_json (srv->httpd, &req, agent_state_json (srv->agent));
+        else if (strcmp (path, "/files/read") == 0)
+            s_files_read (srv, &req);
+        else
+            httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
+                                 "(try /health, /state or /files/read)", path);
+    }
+    return 0;
+}
+
+static int
+s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    int sig;
+    while ((sig = util_signalfd_read (item->fd)) > 0) {
+        if (sig == SIGHUP)
+            log_reopen ();
+        else if (sig == SIGTERM || sig == SIGINT) {
+            log_info ("signal %d: shutting down", sig);
+            return -1;
+        }
+        /*  SIGCHLD: shims are reaped when their pidfd fires.             */
+    }
+    return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+    int rc = flags_parse (&s_spec, argc, argv, NULL);
+    if (rc != 0)
+        return rc < 0 ? 2 : 0;
+    int exit_code = 1;
+    server_t srv = { 0 };
+    cairn_resources_t *resources = NULL;
+    proto_kv_t attributes = { 0 };
+    isolator_t *isolator = NULL;
+    char *shim = NULL;
+    int sigfd = -1;
+    char hostname[256] = "";
+
+    if (!s_master || !*s_master) {
+        fprintf (stderr, "cairn-agent: --master=HOST:PORT is required\n");
+        exit_code = 2;
+        goto done;
+    }
+    srv.endpoint = transport_endpoint (s_master);
+    if (!srv.endpoint) {
+        fprintf (stderr, "cairn-agent: --master: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (s_parse_attributes (s_attributes, &attributes) < 0) {
+        fprintf (stderr, "cairn-agent: --attributes: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (log_init ("agent", s_log_level, s_log) < 0) {
+        fprintf (stderr, "cairn-agent: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (util_mkdir_p (s_work_dir, 0755) < 0) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    resources = s_detect_resources (s_resources, s_work_dir);
+    if (!resources) {
+        fprintf (stderr, "cairn-agent: --resources: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    isolator = isolator_new (s_isolation);
+    if (!isolator) {
+        fprintf (stderr, "cairn-agent: --isolation: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (s_hostname && *s_hostname)
+        snprintf (hostname, sizeof hostname, "%s", s_hostname);
+    else if (gethostname (hostname, sizeof hostname - 1) < 0)
+        snprintf (hostname, sizeof hostname, "localhost");
+    shim = s_shim && *s_shim ? xstrdup (s_shim) : s_find_shim ();
+
+    zsys_handler_set (NULL);
+    sigfd = util_signalfd ();
+    if (sigfd < 0) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    srv.httpd = httpd_new (s_ip, (int) s_http_port);
+    if (!srv.httpd) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    char http_address[300];
+    snprintf (http_address, sizeof http_address, "%s:%d",
+              s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
+
+    srv.loop = zloop_new ();
+    agent_config_t config = {
+        .work_dir = s_work_dir,
+        .hostname = hostname,
+        .http_address = http_address,
+        .shim_path = shim,
+        .resources = resources,
+        .attributes = &attributes,
+        .default_kill_grace_ms = s_kill_grace_ms,
+        .max_ping_misses = s_ping_misses,
+    };
+    srv.agent = agent_new (&config, srv.loop, isolator);
+    if (!srv.agent) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    s_connect (&srv);
+    zloop_reader (srv.loop, srv.sock, s_on_master, &srv);
+    zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
+    zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
+    zloop_poller (srv.loop, &sigitem, s_on_signal, &srv);
+    zloop_timer (srv.loop, 100, 0, s_on_tick, &srv);
+    char *res_text = cairn_resources_format (resources);
+    log_info ("agent %s on %s (HTTP %s, %s isolation) offering %s to master %s", hostname,
+              s_ip, http_address, isolator_name (isolator), res_text, s_master);
+    free (res_text);
+    zloop_start (srv.loop);
+    exit_code = agent_shutdown_requested (srv.agent) ? 1 : 0;
+done:
+    agent_destroy (&srv.agent, s_shutdown_tasks);
+    zloop_destroy (&srv.loop);
+    httpd_destroy (&srv.httpd);
+    zsock_destroy (&srv.sock);
+    isolator_destroy (&isolator);
+    cairn_resources_destroy (&resources);
+    proto_kv_fini (&attributes);
+    free (srv.endpoint);
+    free (shim);
+    if (sigfd >= 0)
+        close (sigfd);
+    flags_free (&s_spec);
+    return exit_code;
+}

@@ -1,0 +1,28 @@
+/*  util.h - small pieces the daemons share: directories, signals, files. */
+#ifndef CAIRN_UTIL_H_INCLUDED
+#define CAIRN_UTIL_H_INCLUDED
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*  mkdir -p with the given mode for created directories; -1 + error_set
+    naming the path on failure.                                            */
+int util_mkdir_p (const char *path, mode_t mode);
+
+/*  Blocks SIGTERM, SIGINT, SIGHUP and SIGCHLD (and ignores SIGPIPE), and
+    returns a signalfd that reports them, for the event loop. -1 on error. */
+int util_signalfd (void);
+/*  Reads one signal from the signalfd; 0 if none.                          */
+int util_signalfd_read (int fd);
+
+/*  Writes data to path atomically (temporary file, fsync, rename).        */
+int util_write_file (const char *path, const void *data, size_t size, mode_t mode);
+/*  Reads a whole (small) file; NULL + errno on failure. Caller frees.     */
+char *util_read_file (const char *path, size_t max, size_t *size);
+
+/*  rm -rf; errors ignored except on the top directory.                     */
+int util_remove_tree (const char *path);
+
+#endif

@@ -1,0 +1,314 @@
+/*  main.c - cairn-master: flags, sockets and the event loop.
+
+    One thread runs one zloop. Readers: the ROUTER socket (agents and
+    frameworks), the HTTP server's request pipe, and a signalfd. Timers:
+    the housekeeping tick (pings, liveness, failover deadlines) and the
+    allocation interval. Each pass over the ROUTER reads a batch of
+    messages, runs one allocation if an event asked for it, and only then
+    sends what the handlers queued, so a burst of updates costs one
+    allocation and one flush, not one per message.                        */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "error.h"
+#include "flags.h"
+#include "httpd.h"
+#include "log.h"
+#include "master.h"
+#include "resources.h"
+#include "transport.h"
+#include "util.h"
+
+#define BATCH 2000              /* messages read per loop pass */
+
+static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
+static char *s_log_level, *s_log;
+static int64_t s_port, s_http_port;
+static int64_t s_ping_timeout_ms, s_ping_misses, s_allocation_interval_ms;
+static int64_t s_refuse_ms, s_max_completed_tasks, s_max_completed_frameworks;
+
+static const flag_t s_flags[] = {
+    { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
+      "Address to listen on, for agents, frameworks and HTTP.", 0, 0 },
+    { "advertise-ip", FLAG_STRING, &s_advertise_ip, NULL, "ADDR",
+      "Address clients are told to use for HTTP (default: --ip).", 0, 0 },
+    { "port", FLAG_INT, &s_port, "5050", "PORT",
+      "Port of the ZeroMQ endpoint agents and frameworks connect to.", 1, 65535 },
+    { "http-port", FLAG_INT, &s_http_port, "5051", "PORT",
+      "Port of the HTTP endpoint (/health, /state); 0 picks a free one.", 0, 65535 },
+    { "work-dir", FLAG_STRING, &s_work_dir, "/var/lib/cairn/master", "DIR",
+      "Directory for the master's durable state.", 0, 0 },
+    { "agent-ping-timeout", FLAG_DURATION, &s_ping_timeout_ms, "5s", "DURATION",
+      "Interval between liveness pings to agents and frameworks.", 10, 3600000 },
+    { "max-agent-ping-misses", FLAG_INT, &s_ping_misses, "3", "N",
+      "Missed pings after which an agent is unreachable (a framework, disconnected).",
+      1, 1000 },
+    { "allocation-interval", FLAG_DURATION, &s_allocation_interval_ms, "1s", "DURATION",
+      "Interval between batch allocation runs.", 1, 3600000 },
+    { "min-allocatable", FLAG_STRING, &s_min_allocatable, "cpus:0.01;mem:32", "RESOURCES",
+      "Free resources on an agent below this are not offered.", 0, 0 },
+    { "weights", FLAG_STRING, &s_weights, NULL, "ROLE=W,...",
+      "Role weights for fair sharing, e.g. prod=2,batch=1 (default 1).", 0, 0 },
+    { "default-refuse", FLAG_DURATION, &s_refuse_ms, "5s", "DURATION",
+      "How long a declined agent is filtered when the framework names no time.", 0,
+      315360000000LL },
+    { "max-completed-tasks-per-framework", FLAG_INT, &s_max_completed_tasks, "1000", "N",
+      "Completed tasks kept in memory per framework.", 0, 10000000 },
+    { "max-completed-frameworks", FLAG_INT, &s_max_completed_frameworks, "50", "N",
+      "Torn-down frameworks kept in memory.", 0, 1000000 },
+    { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
+      "Log level: error, warn, info or debug.", 0, 0 },
+    { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
+      "Where logs go: stderr or syslog.", 0, 0 },
+};
+
+static const flags_spec_t s_spec = {
+    "cairn-master", "CAIRN_MASTER_",
+    "Run the Cairn master: pool agents' resources and offer them to frameworks.",
+    "[OPTIONS]", s_flags, sizeof s_flags / sizeof s_flags[0],
+};
+
+typedef struct {
+    master_t *master;
+    zsock_t *router;
+    httpd_t *httpd;
+    zloop_t *loop;
+    int64_t dropped;            /* messages dropped on a full pipe */
+} server_t;
+
+static void
+s_flush (server_t *srv)
+{
+    outmsg_t *list = master_outbox_take (srv->master);
+    int64_t now = clock_mono_ms ();
+    for (outmsg_t *out = list; out; out = out->next) {
+        if (transport_send (srv->router, &out->route, out->msg) == 0)
+            continue;
+        if (errno == EHOSTUNREACH)
+            master_peer_gone (srv->master, &out->route, now);
+        else if (errno == EAGAIN) {
+            /*  A peer that does not read: drop rather than block the
+                loop; reliable messages are resent by their senders.      */
+            if (srv->dropped++ % 1000 == 0)
+                log_warn ("a peer's queue is full: dropped %s (%" PRId64 " dropped so far)",
+                          proto_type_name (out->msg->type), srv->dropped);
+        }
+    }
+    outmsg_destroy_list (&list);
+}
+
+static int
+s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    server_t *srv = arg;
+    for (int i = 0; i < BATCH; i++) {
+        route_t route;
+        proto_msg_t *msg = NULL;
+        proto_fault_t fault;
+        if (transport_recv (sock, true, &route, &msg, &fault) == 0)
+            break;
+        if (route.size == 0) {
+            log_warn ("dropped a message without a routing id");
+            proto_msg_destroy (&msg);
+            continue;
+        }
+        int64_t now = clock_mono_ms ();
+        if (msg)
+            master_handle (srv->master, &route, msg, now);
+        else
+            master_handle_invalid (srv->master, &route, &fault);
+    }
+    if (master_allocation_pending (srv->master))
+        master_allocate (srv->master, clock_mono_ms ());
+    s_flush (srv);
+    return 0;
+}
+
+static int
+s_on_tick (zloop_t *loop, int timer_id, void *arg)
+{
+    server_t *srv = arg;
+    master_tick (srv->master, clock_mono_ms ());
+    if (master_allocation_pending (srv->master))
+        master_allocate (srv->master, clock_mono_ms ());
+    s_flush (srv);
+    return 0;
+}
+
+static int
+s_on_allocate (zloop_t *loop, int timer_id, void *arg)
+{
+    server_t *srv = arg;
+    master_allocate (srv->master, clock_mono_ms ());
+    s_flush (srv);
+    return 0;
+}
+
+static void
+s_respond_json (httpd_t *httpd, httpd_request_t **req, int status, json_t *json)
+{
+    char *body = json_dumps (json, JSON_COMPACT);
+    json_decref (json);
+    if (!body)
+        oom_abort ();
+    httpd_respond (httpd, req, status, "application/json", body, strlen (body));
+}
+
+static int
+s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    server_t *srv = arg;
+    httpd_request_t *req;
+    while ((req = httpd_recv (srv->httpd))) {
+        const char *path = httpd_request_path (req);
+        int64_t now = clock_mono_ms ();
+        if (strcmp (httpd_request_method (req), "GET") != 0)
+            httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
+                                 httpd_request_method (req), path);
+        else if (strcmp (path, "/health") == 0)
+            s_respond_json (srv->httpd, &req, 200, master_health_json (srv->master, now));
+        else if (strcmp (path, "/state") == 0)
+            s_respond_json (srv->httpd, &req, 200, master_state_json (srv->master, now));
+        else
+            httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
+                                 "(try /health or /state)", path);
+    }
+    return 0;
+}
+
+static int
+s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    int sig;
+    while ((sig = util_signalfd_read (item->fd)) > 0) {
+        if (sig == SIGHUP)
+            log_reopen ();
+        else if (sig == SIGTERM || sig == SIGINT) {
+            log_info ("signal %d: shutting down", sig);
+            return -1;          /* ends zloop_start */
+        }
+    }
+    return 0;
+}
+
+/*  "prod=2,batch=1" -> weights.                                           */
+static int
+s_apply_weights (master_t *master, const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    char *copy = xstrdup (text), *save = NULL;
+    int rc = 0;
+    for (char *item = strtok_r (copy, ",", &save); item; item = strtok_r (NULL, ",", &save)) {
+        char *eq = strchr (item, '=');
+        char *end = NULL;
+        double w = eq ? strtod (eq + 1, &end) : 0;
+        if (!eq || eq == item || !end || *end || eq[1] == '\0'
+            || master_set_weight (master, (*eq = '\0', item), w) < 0) {
+            fprintf (stderr, "cairn-master: --weights: '%s' is not ROLE=WEIGHT with a positive "
+                     "weight\n", item);
+            rc = -1;
+            break;
+        }
+    }
+    free (copy);
+    return rc;
+}
+
+int
+main (int argc, char **argv)
+{
+    int rc = flags_parse (&s_spec, argc, argv, NULL);
+    if (rc != 0)
+        return rc < 0 ? 2 : 0;
+    int exit_code = 1;
+    server_t srv = { 0 };
+    cairn_resources_t *min_alloc = cairn_resources_parse (s_min_allocatable);
+    int sigfd = -1;
+    if (!min_alloc) {
+        fprintf (stderr, "cairn-master: --min-allocatable: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (log_init ("master", s_log_level, s_log) < 0) {
+        fprintf (stderr, "cairn-master: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (util_mkdir_p (s_work_dir, 0755) < 0) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    zsys_handler_set (NULL);
+    zsys_set_max_sockets (0);
+    sigfd = util_signalfd ();
+    if (sigfd < 0) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+
+    srv.router = zsock_new (ZMQ_ROUTER);
+    transport_tune (srv.router);
+    zsock_set_router_handover (srv.router, 1);
+    zsock_set_router_mandatory (srv.router, 1);
+    if (zsock_bind (srv.router, "tcp://%s:%d", s_ip, (int) s_port) < 0) {
+        log_error ("cannot listen on %s:%d: %s", s_ip, (int) s_port, zmq_strerror (errno));
+        goto done;
+    }
+    srv.httpd = httpd_new (s_ip, (int) s_http_port);
+    if (!srv.httpd) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    char http_address[300];
+    snprintf (http_address, sizeof http_address, "%s:%d",
+              s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
+
+    master_config_t config = {
+        .ping_interval_ms = s_ping_timeout_ms,
+        .max_ping_misses = s_ping_misses,
+        .allocation_interval_ms = s_allocation_interval_ms,
+        .default_refuse_ms = s_refuse_ms,
+        .max_completed_tasks = s_max_completed_tasks,
+        .max_completed_frameworks = s_max_completed_frameworks,
+        .min_allocatable = min_alloc,
+        .http_address = http_address,
+    };
+    srv.master = master_new (&config);
+    if (s_apply_weights (srv.master, s_weights) < 0) {
+        exit_code = 2;
+        goto done;
+    }
+
+    srv.loop = zloop_new ();
+    zloop_reader (srv.loop, srv.router, s_on_router, &srv);
+    zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
+    zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
+    zloop_poller (srv.loop, &sigitem, s_on_signal, &srv);
+    size_t tick = s_ping_timeout_ms / 4 < 250 ? (size_t) (s_ping_timeout_ms / 4) : 250;
+    zloop_timer (srv.loop, tick ? tick : 1, 0, s_on_tick, &srv);
+    zloop_timer (srv.loop, (size_t) s_allocation_interval_ms, 0, s_on_allocate, &srv);
+    log_info ("master %s listening on tcp://%s:%d, HTTP on %s (work dir %s)",
+              master_id (srv.master), s_ip, (int) s_port, http_address, s_work_dir);
+    zloop_start (srv.loop);
+    exit_code = 0;
+done:
+    zloop_destroy (&srv.loop);
+    httpd_destroy (&srv.httpd);
+    master_destroy (&srv.master);
+    zsock_destroy (&srv.router);
+    cairn_resources_destroy (&min_alloc);
+    if (sigfd >= 0)
+        close (sigfd);
+    flags_free (&s_spec);
+    return exit_code;
+}

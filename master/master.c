@@ -1,0 +1,1424 @@
+/*  master.c - the master's registries and message handlers.
+
+    Registries (all O(1) by id): agents, frameworks, outstanding offers,
+    and peers (routing id -> which agent or framework speaks on it). A
+    task is owned by its framework's table and indexed from its agent's.
+
+    Invariants:
+    - every outstanding offer's resources are allocated to its framework
+      in the allocator, and listed in the offer registry, its agent's
+      and its framework's offer tables;
+    - a non-terminal task's resources are allocated to its framework and
+      counted in its agent's `used`; when the task ends they are
+      recovered exactly once (s_task_ended);
+    - a message from a peer is acted on only if the peer registered in a
+      role that may send it.                                              */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "allocator.h"
+#include "error.h"
+#include "ids.h"
+#include "log.h"
+#include "master.h"
+#include "resources.h"
+
+typedef struct {
+    char *id;
+    char *hostname;
+    char *http_address;
+    char *version;
+    proto_kv_t attributes;
+    cairn_resources_t total;
+    cairn_resources_t used;             /* by non-terminal tasks */
+    agent_state_t state;
+    route_t route;
+    char route_key[512];
+    int64_t registered_at;
+    int64_t last_seen;
+    zhashx_t *tasks;                    /* "fw/task" -> task_t * (borrowed) */
+    zhashx_t *offers;                   /* offer id -> offer_t * (borrowed) */
+} agent_t;
+
+typedef struct {
+    char *id;
+    proto_framework_info_t info;
+    route_t route;
+    char route_key[512];
+    bool connected;
+    bool removed;                       /* torn down; kept for the record */
+    int64_t registered_at;
+    int64_t last_seen;
+    int64_t failover_deadline;          /* when disconnected, else 0 */
+    int64_t removed_at;
+    zhashx_t *tasks;                    /* task id -> task_t * (owned) */
+    zlistx_t *completed;                /* task_t * (owned), oldest first */
+    zhashx_t *offers;                   /* offer id -> offer_t * (borrowed) */
+    cairn_resources_t used;             /* by non-terminal tasks */
+} framework_t;
+
+typedef struct {
+    proto_task_t info;
+    char *framework_id;
+    char *agent_id;
+    char key[2 * PROTO_MAX_ID + 2];     /* "fw/task" */
+    proto_status_t status;              /* the latest */
+    bool ended;                         /* resources recovered */
+} task_t;
+
+typedef struct {
+    char *id;
+    char *framework_id;
+    char *agent_id;
+    cairn_resources_t resources;
+    int64_t created;
+} offer_t;
+
+typedef enum { PEER_AGENT, PEER_FRAMEWORK } peer_kind_t;
+
+typedef struct {
+    peer_kind_t kind;
+    char *id;
+} peer_t;
+
+struct _master_t {
+    master_config_t config;
+    char *id;
+    char *http_address;
+    int64_t started_at;
+    zhashx_t *agents;                   /* id -> agent_t * (owned) */
+    zhashx_t *frameworks;               /* id -> framework_t * (owned) */
+    zhashx_t *offers;                   /* id -> offer_t * (owned) */
+    zhashx_t *peers;                    /* route key -> peer_t * (owned) */
+    allocator_t *allocator;
+    outmsg_t *out_head, *out_tail;
+    bool allocation_pending;
+    uint64_t offer_seq;
+    int64_t ping_seq;
+    int64_t last_ping;
+    master_counters_t counters;
+    zhashx_t *pending_offers;           /* framework id -> proto_msg_t * (during allocate) */
+};
+
+/*  Outbox  */
+
+static void
+s_queue (master_t *self, const route_t *route, proto_msg_t *msg)
+{
+    outmsg_t *out = xzalloc (sizeof *out);
+    out->route = *route;
+    out->msg = msg;
+    if (self->out_tail)
+        self->out_tail->next = out;
+    else
+        self->out_head = out;
+    self->out_tail = out;
+    self->counters.sent[msg->type & 0xff]++;
+}
+
+outmsg_t *
+master_outbox_take (master_t *self)
+{
+    outmsg_t *list = self->out_head;
+    self->out_head = self->out_tail = NULL;
+    return list;
+}
+
+void
+outmsg_destroy_list (outmsg_t **list_p)
+{
+    outmsg_t *out = *list_p;
+    while (out) {
+        outmsg_t *next = out->next;
+        proto_msg_destroy (&out->msg);
+        free (out);
+        out = next;
+    }
+    *list_p = NULL;
+}
+
+static void
+s_reply_error (master_t *self, const route_t *to, const char *code, int in_reply_to,
+               const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
+
+static void
+s_reply_error (master_t *self, const route_t *to, const char *code, int in_reply_to,
+               const char *fmt, ...)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_ERROR);
+    char text[PROTO_MAX_TEXT];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    free (msg->u.error.code);
+    free (msg->u.error.message);
+    msg->u.error.code = xstrdup (code);
+    msg->u.error.message = xstrdup (text);
+    msg->u.error.in_reply_to = proto_type_valid (in_reply_to) ? in_reply_to : 0;
+    s_queue (self, to, msg);
+}
+
+static void
+s_set_str (char **dst, const char *src)
+{
+    free (*dst);
+    *dst = xstrdup (src ? src : "");
+}
+
+/*  Registries  */
+
+static void
+s_task_free (task_t **task_p)
+{
+    task_t *t = *task_p;
+    if (t) {
+        proto_task_fini (&t->info);
+        proto_status_fini (&t->status);
+        free (t->framework_id);
+        free (t->agent_id);
+        free (t);
+        *task_p = NULL;
+    }
+}
+
+static void
+s_agent_destructor (void **item)
+{
+    agent_t *a = *item;
+    if (a) {
+        free (a->id);
+        free (a->hostname);
+        free (a->http_address);
+        free (a->version);
+        proto_kv_fini (&a->attributes);
+        resources_fini (&a->total);
+        resources_fini (&a->used);
+        zhashx_destroy (&a->tasks);
+        zhashx_destroy (&a->offers);
+        free (a);
+        *item = NULL;
+    }
+}
+
+static void
+s_framework_destructor (void **item)
+{
+    framework_t *f = *item;
+    if (f) {
+        free (f->id);
+        proto_framework_info_fini (&f->info);
+        /*  The table does not own its tasks (they move to `completed`
+            when they end), so free the live ones here.                   */
+        for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks))
+            s_task_free (&t);
+        zhashx_destroy (&f->tasks);
+        zlistx_destroy (&f->completed);
+        zhashx_destroy (&f->offers);
+        resources_fini (&f->used);
+        free (f);
+        *item = NULL;
+    }
+}
+
+static void
+s_offer_destructor (void **item)
+{
+    offer_t *o = *item;
+    if (o) {
+        free (o->id);
+        free (o->framework_id);
+        free (o->agent_id);
+        resources_fini (&o->resources);
+        free (o);
+        *item = NULL;
+    }
+}
+
+static void
+s_peer_destructor (void **item)
+{
+    peer_t *p = *item;
+    if (p) {
+        free (p->id);
+        free (p);
+        *item = NULL;
+    }
+}
+
+master_t *
+master_new (const master_config_t *config)
+{
+    master_t *self = xzalloc (sizeof *self);
+    self->config = *config;
+    self->id = ids_new ("m");
+    self->http_address = xstrdup (config->http_address ? config->http_address : "");
+    self->config.http_address = self->http_address;
+    self->agents = zhashx_new ();
+    zhashx_set_destructor (self->agents, s_agent_destructor);
+    self->frameworks = zhashx_new ();
+    zhashx_set_destructor (self->frameworks, s_framework_destructor);
+    self->offers = zhashx_new ();
+    zhashx_set_destructor (self->offers, s_offer_destructor);
+    self->peers = zhashx_new ();
+    zhashx_set_destructor (self->peers, s_peer_destructor);
+    /*  Filled during one allocation run and emptied at its end; holds no
+        references between runs.                                           */
+    self->pending_offers = zhashx_new ();
+    self->allocator = allocator_new (config->min_allocatable);
+    self->started_at = clock_mono_ms ();
+    return self;
+}
+
+void
+master_destroy (master_t **self_p)
+{
+    if (self_p && *self_p) {
+        master_t *self = *self_p;
+        outmsg_destroy_list (&self->out_head);
+        zhashx_destroy (&self->offers);
+        zhashx_destroy (&self->agents);
+        zhashx_destroy (&self->frameworks);
+        zhashx_destroy (&self->peers);
+        zhashx_destroy (&self->pending_offers);
+        allocator_destroy (&self->allocator);
+        free (self->http_address);
+        free (self->id);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+master_id (master_t *self)
+{
+    return self->id;
+}
+
+master_counters_t *
+master_counters (master_t *self)
+{
+    return &self->counters;
+}
+
+bool
+master_allocation_pending (master_t *self)
+{
+    return self->allocation_pending;
+}
+
+int
+master_set_weight (master_t *self, const char *role, double weight)
+{
+    return allocator_set_weight (self->allocator, role, weight);
+}
+
+static void
+s_bind_peer (master_t *self, const route_t *route, char *route_key, peer_kind_t kind,
+             const char *id)
+{
+    char key[512];
+    route_hex (route, key);
+    /*  The agent or framework may have spoken on another route before.   */
+    if (*route_key && strcmp (route_key, key) != 0)
+        zhashx_delete (self->peers, route_key);
+    peer_t *peer = xzalloc (sizeof *peer);
+    peer->kind = kind;
+    peer->id = xstrdup (id);
+    zhashx_update (self->peers, key, peer);
+    strcpy (route_key, key);
+}
+
+static peer_t *
+s_peer (master_t *self, const route_t *route)
+{
+    char key[512];
+    route_hex (route, key);
+    return zhashx_lookup (self->peers, key);
+}
+
+/*  Status updates generated by the master (uuid "", not acknowledged).   */
+static proto_msg_t *
+s_status_msg (const char *framework_id, const char *task_id, const char *agent_id,
+              cairn_task_state_t state, cairn_reason_t reason, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
+
+static proto_msg_t *
+s_status_msg (const char *framework_id, const char *task_id, const char *agent_id,
+              cairn_task_state_t state, cairn_reason_t reason, const char *fmt, ...)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_STATUS_UPDATE);
+    proto_status_t *s = &msg->u.status;
+    s_set_str (&s->framework_id, framework_id);
+    s_set_str (&s->task_id, task_id);
+    s_set_str (&s->agent_id, agent_id);
+    s->state = state;
+    s->reason = reason;
+    s->timestamp = clock_wall ();
+    char text[PROTO_MAX_TEXT];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    s_set_str (&s->message, text);
+    return msg;
+}
+
+static void
+s_to_framework (master_t *self, framework_t *f, proto_msg_t *msg)
+{
+    if (f && f->connected && !f->removed)
+        s_queue (self, &f->route, msg);
+    else
+        proto_msg_destroy (&msg);
+}
+
+static void
+s_to_agent (master_t *self, agent_t *a, proto_msg_t *msg)
+{
+    if (a && a->state == AGENT_ACTIVE)
+        s_queue (self, &a->route, msg);
+    else
+        proto_msg_destroy (&msg);
+}
+
+/*  Offers  */
+
+/*  Removes an offer and returns its resources to the pool.                */
+static void
+s_offer_remove (master_t *self, offer_t *o, int64_t refuse_ms, int64_t now, bool rescind)
+{
+    framework_t *f = zhashx_lookup (self->frameworks, o->framework_id);
+    agent_t *a = zhashx_lookup (self->agents, o->agent_id);
+    allocator_recover (self->allocator, o->agent_id, o->framework_id, &o->resources, refuse_ms, now);
+    allocator_offer_closed (self->allocator, o->agent_id, o->framework_id);
+    if (rescind && f) {
+        proto_msg_t *msg = proto_msg_new (PROTO_RESCIND);
+        s_set_str (&msg->u.rescind.offer_id, o->id);
+        s_to_framework (self, f, msg);
+    }
+    if (f)
+        zhashx_delete (f->offers, o->id);
+    if (a)
+        zhashx_delete (a->offers, o->id);
+    zhashx_delete (self->offers, o->id);
+    self->allocation_pending = true;
+}
+
+static void
+s_rescind_all (master_t *self, zhashx_t *offers, int64_t now)
+{
+    /*  Collect first: removing mutates the table being walked.           */
+    zlistx_t *ids = zlistx_new ();
+    zlistx_set_destructor (ids, (zlistx_destructor_fn *) zstr_free);
+    for (offer_t *o = zhashx_first (offers); o; o = zhashx_next (offers))
+        zlistx_add_end (ids, xstrdup (o->id));
+    for (char *id = zlistx_first (ids); id; id = zlistx_next (ids)) {
+        offer_t *o = zhashx_lookup (self->offers, id);
+        if (o)
+            s_offer_remove (self, o, 0, now, true);
+    }
+    zlistx_destroy (&ids);
+}
+
+/*  Tasks  */
+
+static framework_t *s_framework_new (master_t *self, const char *id,
+                                     const proto_framework_info_t *info, int64_t now);
+
+static task_t *
+s_task_add (master_t *self, framework_t *f, agent_t *a, const proto_task_t *info,
+            cairn_task_state_t state)
+{
+    task_t *t = xzalloc (sizeof *t);
+    proto_task_copy (&t->info, info);
+    t->framework_id = xstrdup (f->id);
+    t->agent_id = xstrdup (a->id);
+    snprintf (t->key, sizeof t->key, "%s/%s", f->id, info->task_id);
+    proto_status_t *s = &t->status;
+    proto_msg_t *tmpl = proto_msg_new (PROTO_STATUS_UPDATE);
+    proto_status_copy (s, &tmpl->u.status);
+    proto_msg_destroy (&tmpl);
+    s_set_str (&s->task_id, info->task_id);
+    s_set_str (&s->framework_id, f->id);
+    s_set_str (&s->agent_id, a->id);
+    s->state = state;
+    s->timestamp = clock_wall ();
+    zhashx_update (f->tasks, info->task_id, t);
+    zhashx_update (a->tasks, t->key, t);
+    cairn_resources_add (&f->used, info->resources);
+    cairn_resources_add (&a->used, info->resources);
+    return t;
+}
+
+/*  A task ended: its resources go back to the pool once, and it moves to
+    the framework's bounded list of completed tasks.                      */
+static void
+s_task_ended (master_t *self, task_t *t, int64_t now)
+{
+    if (t->ended)
+        return;
+    t->ended = true;
+    framework_t *f = zhashx_lookup (self->frameworks, t->framework_id);
+    agent_t *a = zhashx_lookup (self->agents, t->agent_id);
+    allocator_recover (self->allocator, t->agent_id, t->framework_id, t->info.resources, 0, now);
+    if (a) {
+        cairn_resources_subtract (&a->used, t->info.resources);
+        zhashx_delete (a->tasks, t->key);
+    }
+    if (f) {
+        cairn_resources_subtract (&f->used, t->info.resources);
+        zhashx_delete (f->tasks, t->info.task_id);
+        zlistx_add_end (f->completed, t);
+        while ((int64_t) zlistx_size (f->completed) > self->config.max_completed_tasks) {
+            zlistx_first (f->completed);
+            zlistx_delete (f->completed, zlistx_cursor (f->completed));
+        }
+    }
+    else
+        s_task_free (&t);
+    self->allocation_pending = true;
+}
+
+static void
+s_task_update (master_t *self, task_t *t, const proto_status_t *status, int64_t now)
+{
+    proto_status_fini (&t->status);
+    proto_status_copy (&t->status, status);
+    if (cairn_task_state_is_terminal (status->state))
+        s_task_ended (self, t, now);
+}
+
+/*  Frameworks  */
+
+static framework_t *
+s_framework_new (master_t *self, const char *id, const proto_framework_info_t *info, int64_t now)
+{
+    framework_t *f = xzalloc (sizeof *f);
+    f->id = xstrdup (id);
+    proto_framework_info_copy (&f->info, info);
+    s_set_str (&f->info.id, id);
+    f->registered_at = now;
+    f->last_seen = now;
+    f->tasks = zhashx_new ();
+    f->completed = zlistx_new ();
+    zlistx_set_destructor (f->completed, (zlistx_destructor_fn *) s_task_free);
+    f->offers = zhashx_new ();
+    zhashx_insert (self->frameworks, id, f);
+    allocator_add_framework (self->allocator, id, f->info.role);
+    return f;
+}
+
+/*  Keeps at most max_completed_frameworks torn-down frameworks (those
+    without tasks still running), dropping the oldest.                    */
+static void
+s_prune_frameworks (master_t *self)
+{
+    while (true) {
+        size_t removed = 0;
+        framework_t *oldest = NULL;
+        for (framework_t *f = zhashx_first (self->frameworks); f;
+             f = zhashx_next (self->frameworks))
+            if (f->removed && zhashx_size (f->tasks) == 0) {
+                removed++;
+                if (!oldest || f->removed_at < oldest->removed_at)
+                    oldest = f;
+            }
+        if ((int64_t) removed <= self->config.max_completed_frameworks || !oldest)
+            return;
+        zhashx_delete (self->frameworks, oldest->id);
+    }
+}
+
+static void
+s_kill_task (master_t *self, task_t *t, int64_t grace_ms)
+{
+    agent_t *a = zhashx_lookup (self->agents, t->agent_id);
+    proto_msg_t *kill = proto_msg_new (PROTO_KILL_TASK);
+    s_set_str (&kill->u.kill_task.framework_id, t->framework_id);
+    s_set_str (&kill->u.kill_task.task_id, t->info.task_id);
+    kill->u.kill_task.grace_ms = grace_ms;
+    s_to_agent (self, a, kill);
+}
+
+/*  Teardown: the framework's offers go back, its tasks are killed, and
+    it stays listed (removed) until its tasks have ended.                  */
+static void
+s_framework_teardown (master_t *self, framework_t *f, int64_t now, const char *why)
+{
+    log_info ("framework %s (%s) removed: %s", f->id, f->info.name, why);
+    s_rescind_all (self, f->offers, now);
+    for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks))
+        s_kill_task (self, t, -1);
+    if (*f->route_key)
+        zhashx_delete (self->peers, f->route_key);
+    f->route_key[0] = '\0';
+    f->connected = false;
+    f->removed = true;
+    f->removed_at = now;
+    f->failover_deadline = 0;
+    allocator_remove_framework (self->allocator, f->id);
+    s_prune_frameworks (self);
+}
+
+static void
+s_framework_disconnected (master_t *self, framework_t *f, int64_t now, const char *why)
+{
+    if (!f->connected || f->removed)
+        return;
+    log_info ("framework %s (%s) disconnected: %s; failover timeout %" PRId64 " ms",
+              f->id, f->info.name, why, f->info.failover_timeout_ms);
+    f->connected = false;
+    s_rescind_all (self, f->offers, now);
+    allocator_activate_framework (self->allocator, f->id, false);
+    if (*f->route_key)
+        zhashx_delete (self->peers, f->route_key);
+    f->route_key[0] = '\0';
+    f->failover_deadline = now + f->info.failover_timeout_ms;
+}
+
+/*  Agents  */
+
+static void
+s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
+{
+    if (a->state != AGENT_ACTIVE)
+        return;
+    log_warn ("agent %s (%s) is unreachable: no answer for %" PRId64 " ms", a->id, a->hostname,
+              now - a->last_seen);
+    a->state = AGENT_UNREACHABLE;
+    allocator_activate_agent (self->allocator, a->id, false);
+    s_rescind_all (self, a->offers, now);
+    if (*a->route_key)
+        zhashx_delete (self->peers, a->route_key);
+    a->route_key[0] = '\0';
+    /*  Tell frameworks; the tasks stay on the books so that they can come
+        back RUNNING when the agent returns.                              */
+    zhashx_t *told = zhashx_new ();
+    for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks)) {
+        framework_t *f = zhashx_lookup (self->frameworks, t->framework_id);
+        if (!f)
+            continue;
+        cairn_task_state_t state = f->info.partition_aware ? CAIRN_TASK_UNREACHABLE
+                                                           : CAIRN_TASK_LOST;
+        t->status.state = state;
+        t->status.reason = CAIRN_REASON_AGENT_DISCONNECTED;
+        s_set_str (&t->status.message, "the agent stopped answering the master");
+        t->status.timestamp = clock_wall ();
+        s_to_framework (self, f, s_status_msg (f->id, t->info.task_id, a->id, state,
+                                               CAIRN_REASON_AGENT_DISCONNECTED,
+                                               "agent %s (%s) stopped answering the master",
+                                               a->id, a->hostname));
+        if (!zhashx_lookup (told, f->id)) {
+            zhashx_insert (told, f->id, f);
+            proto_msg_t *lost = proto_msg_new (PROTO_AGENT_LOST);
+            s_set_str (&lost->u.agent_lost.agent_id, a->id);
+            s_to_framework (self, f, lost);
+        }
+    }
+    zhashx_destroy (&told);
+}
+
+/*  Handlers  */
+
+static void
+s_handle_agent_register (master_t *self, const route_t *from, proto_agent_register_t *r,
+                         int64_t now)
+{
+    agent_t *a = NULL;
+    bool known = false;
+    if (*r->agent_id) {
+        a = zhashx_lookup (self->agents, r->agent_id);
+        known = a != NULL;
+    }
+    if (!a) {
+        a = xzalloc (sizeof *a);
+        a->id = *r->agent_id ? xstrdup (r->agent_id) : ids_new ("a");
+        a->tasks = zhashx_new ();
+        a->offers = zhashx_new ();
+        a->registered_at = now;
+        zhashx_insert (self->agents, a->id, a);
+    }
+    else {
+        /*  Offers made before the agent went away (or restarted) may no
+            longer match what it has.                                     */
+        s_rescind_all (self, a->offers, now);
+    }
+    s_set_str (&a->hostname, r->hostname);
+    s_set_str (&a->http_address, r->http_address);
+    s_set_str (&a->version, r->version);
+    proto_kv_fini (&a->attributes);
+    proto_kv_copy (&a->attributes, &r->attributes);
+    resources_copy (&a->total, r->resources);
+    a->state = AGENT_ACTIVE;
+    a->last_seen = now;
+    a->route = *from;
+    s_bind_peer (self, from, a->route_key, PEER_AGENT, a->id);
+    if (known) {
+        allocator_update_agent (self->allocator, a->id, &a->total);
+        allocator_activate_agent (self->allocator, a->id, true);
+    }
+    else
+        allocator_add_agent (self->allocator, a->id, &a->total);
+
+    /*  Reconcile the tasks the agent reports with what we know.          */
+    zhashx_t *reported = zhashx_new ();
+    proto_agent_task_t *tasks = r->tasks.items;
+    for (size_t i = 0; i < r->tasks.count; i++) {
+        proto_agent_task_t *rt = &tasks[i];
+        framework_t *f = zhashx_lookup (self->frameworks, rt->framework_id);
+        if (!f) {
+            /*  A framework we have not heard from (this master restarted):
+                keep its tasks until it re-registers.                     */
+            proto_framework_info_t info;
+            proto_msg_t *tmpl = proto_msg_new (PROTO_FRAMEWORK_REGISTER);
+            proto_framework_info_copy (&info, &tmpl->u.framework);
+            proto_msg_destroy (&tmpl);
+            s_set_str (&info.name, "(recovered)");
+            f = s_framework_new (self, rt->framework_id, &info, now);
+            proto_framework_info_fini (&info);
+            f->failover_deadline = 0;
+            allocator_activate_framework (self->allocator, f->id, false);
+        }
+        task_t *t = zhashx_lookup (f->tasks, rt->task.task_id);
+        if (t && strcmp (t->agent_id, a->id) != 0)
+            continue;           /* the same id on another agent: keep ours */
+        if (!t) {
+            t = s_task_add (self, f, a, &rt->task, rt->state);
+            allocator_add_used (self->allocator, a->id, f->id, t->info.resources);
+        }
+        zhashx_insert (reported, t->key, t);
+        cairn_task_state_t before = t->status.state;
+        t->status.state = rt->state;
+        if (before != rt->state) {
+            s_set_str (&t->status.message, "reported by the agent on re-registration");
+            t->status.reason = CAIRN_REASON_RECONCILIATION;
+            t->status.timestamp = clock_wall ();
+            s_to_framework (self, f, s_status_msg (f->id, t->info.task_id, a->id, rt->state,
+                                                   CAIRN_REASON_RECONCILIATION,
+                                                   "agent %s re-registered and reports the task",
+                                                   a->id));
+        }
+    }
+    /*  Tasks the agent no longer knows are gone.                          */
+    if (known) {
+        zlistx_t *gone = zlistx_new ();
+        for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks))
+            if (!zhashx_lookup (reported, t->key))
+                zlistx_add_end (gone, t);
+        for (task_t *t = zlistx_first (gone); t; t = zlistx_next (gone)) {
+            framework_t *f = zhashx_lookup (self->frameworks, t->framework_id);
+            proto_msg_t *msg = s_status_msg (t->framework_id, t->info.task_id, a->id,
+                                             CAIRN_TASK_LOST, CAIRN_REASON_AGENT_RESTARTED,
+                                             "agent %s re-registered without this task", a->id);
+            s_task_update (self, t, &msg->u.status, now);
+            s_to_framework (self, f, msg);
+        }
+        zlistx_destroy (&gone);
+    }
+    zhashx_destroy (&reported);
+
+    log_info ("agent %s (%s at %s) %s with %s", a->id, a->hostname, a->http_address,
+              known ? "re-registered" : "registered",
+              r->resources ? "its resources" : "no resources");
+    proto_msg_t *reply = proto_msg_new (PROTO_AGENT_REGISTERED);
+    s_set_str (&reply->u.agent_registered.agent_id, a->id);
+    s_set_str (&reply->u.agent_registered.master_id, self->id);
+    reply->u.agent_registered.ping_interval_ms = self->config.ping_interval_ms;
+    s_queue (self, from, reply);
+    self->allocation_pending = true;
+}
+
+static void
+s_handle_framework_register (master_t *self, const route_t *from, proto_framework_info_t *info,
+                             int64_t now)
+{
+    framework_t *f = NULL;
+    bool again = false;
+    if (*info->id) {
+        f = zhashx_lookup (self->frameworks, info->id);
+        if (f && f->removed) {
+            s_reply_error (self, from, "refused", PROTO_FRAMEWORK_REGISTER,
+                           "framework %s was torn down; register without an id to start anew",
+                           info->id);
+            return;
+        }
+        again = true;
+    }
+    if (f) {
+        /*  Re-registration: the session moves to this route.              */
+        proto_framework_info_fini (&f->info);
+        proto_framework_info_copy (&f->info, info);
+        allocator_add_framework (self->allocator, f->id, f->info.role);
+    }
+    else {
+        char *id = *info->id ? xstrdup (info->id) : ids_new ("f");
+        f = s_framework_new (self, id, info, now);
+        free (id);
+    }
+    f->connected = true;
+    f->failover_deadline = 0;
+    f->last_seen = now;
+    f->route = *from;
+    s_bind_peer (self, from, f->route_key, PEER_FRAMEWORK, f->id);
+    allocator_activate_framework (self->allocator, f->id, true);
+    log_info ("framework %s (%s, role %s) %s", f->id, f->info.name, f->info.role,
+              again ? "re-registered" : "registered");
+    proto_msg_t *reply = proto_msg_new (PROTO_FRAMEWORK_REGISTERED);
+    proto_framework_registered_t *r = &reply->u.framework_registered;
+    s_set_str (&r->framework_id, f->id);
+    s_set_str (&r->master_id, self->id);
+    s_set_str (&r->master_http, self->http_address);
+    r->reregistered = again;
+    r->ping_interval_ms = self->config.ping_interval_ms;
+    s_queue (self, from, reply);
+    self->allocation_pending = true;
+}
+
+static void
+s_handle_status_update (master_t *self, agent_t *a, const route_t *from, proto_msg_t *msg,
+                        int64_t now)
+{
+    proto_status_t *s = &msg->u.status;
+    if (strcmp (s->agent_id, a->id) != 0) {
+        s_reply_error (self, from, "bad-field", PROTO_STATUS_UPDATE,
+                       "STATUS_UPDATE: agent_id '%s' is not this agent (%s)", s->agent_id, a->id);
+        proto_msg_destroy (&msg);
+        return;
+    }
+    framework_t *f = zhashx_lookup (self->frameworks, s->framework_id);
+    task_t *t = f ? zhashx_lookup (f->tasks, s->task_id) : NULL;
+    if (t && strcmp (t->agent_id, a->id) != 0)
+        t = NULL;
+    if (t)
+        s_task_update (self, t, s, now);
+    if (!f || f->removed) {
+        /*  Nobody will acknowledge this: do it ourselves, and stop a task
+            whose framework is gone.                                        */
+        if (*s->uuid) {
+            proto_msg_t *ack = proto_msg_new (PROTO_STATUS_ACK);
+            s_set_str (&ack->u.status_ack.framework_id, s->framework_id);
+            s_set_str (&ack->u.status_ack.agent_id, a->id);
+            s_set_str (&ack->u.status_ack.task_id, s->task_id);
+            s_set_str (&ack->u.status_ack.uuid, s->uuid);
+            s_queue (self, from, ack);
+        }
+        if (!cairn_task_state_is_terminal (s->state)) {
+            proto_msg_t *kill = proto_msg_new (PROTO_KILL_TASK);
+            s_set_str (&kill->u.kill_task.framework_id, s->framework_id);
+            s_set_str (&kill->u.kill_task.task_id, s->task_id);
+            s_queue (self, from, kill);
+        }
+        proto_msg_destroy (&msg);
+        if (f)
+            s_prune_frameworks (self);
+        return;
+    }
+    s_to_framework (self, f, msg);
+}
+
+static void
+s_handle_status_ack (master_t *self, framework_t *f, proto_msg_t *msg)
+{
+    proto_status_ack_t *ack = &msg->u.status_ack;
+    if (strcmp (ack->framework_id, f->id) != 0) {
+        s_reply_error (self, &f->route, "bad-field", PROTO_STATUS_ACK,
+                       "STATUS_ACK: framework_id '%s' is not this framework (%s)",
+                       ack->framework_id, f->id);
+        proto_msg_destroy (&msg);
+        return;
+    }
+    agent_t *a = zhashx_lookup (self->agents, ack->agent_id);
+    s_to_agent (self, a, msg);
+}
+
+/*  Launch validation: everything that makes a task impossible to run is
+    answered with a status update the scheduler can act on, and the
+    offered resources go back to the pool.                                 */
+static void
+s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t now)
+{
+    int64_t refuse_ms = acc->refuse_ms >= 0 ? acc->refuse_ms : self->config.default_refuse_ms;
+    proto_task_t *tasks = acc->tasks.items;
+    char problem[PROTO_MAX_TEXT] = "";
+    agent_t *a = NULL;
+    cairn_resources_t offered;
+    resources_init (&offered);
+
+    /*  1. The offers: outstanding, this framework's, one agent, no repeats. */
+    for (size_t i = 0; i < acc->offer_ids.count && !*problem; i++) {
+        const char *oid = acc->offer_ids.items[i];
+        offer_t *o = zhashx_lookup (self->offers, oid);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp (acc->offer_ids.items[k], oid) == 0)
+                snprintf (problem, sizeof problem, "offer %s is listed twice", oid);
+        if (*problem)
+            break;
+        if (!o)
+            snprintf (problem, sizeof problem, "offer %s is not outstanding (it was accepted, "
+                      "declined or rescinded, or never made)", oid);
+        else if (strcmp (o->framework_id, f->id) != 0)
+            snprintf (problem, sizeof problem, "offer %s was made to another framework", oid);
+        else if (a && strcmp (o->agent_id, a->id) != 0)
+            snprintf (problem, sizeof problem, "offers %s and %s are on different agents",
+                      acc->offer_ids.items[0], oid);
+        else {
+            a = zhashx_lookup (self->agents, o->agent_id);
+            cairn_resources_add (&offered, &o->resources);
+        }
+    }
+    if (*problem) {
+        log_info ("framework %s: launch refused: %s", f->id, problem);
+        for (size_t i = 0; i < acc->tasks.count; i++)
+            s_to_framework (self, f, s_status_msg (f->id, tasks[i].task_id, "",
+                                                   CAIRN_TASK_DROPPED, CAIRN_REASON_INVALID_OFFERS,
+                                                   "%s", problem));
+        /*  The valid offers among them go back to the pool.               */
+        for (size_t i = 0; i < acc->offer_ids.count; i++) {
+            offer_t *o = zhashx_lookup (self->offers, acc->offer_ids.items[i]);
+            if (o && strcmp (o->framework_id, f->id) == 0)
+                s_offer_remove (self, o, 0, now, false);
+        }
+        resources_fini (&offered);
+        return;
+    }
+    const char *agent_id = a ? a->id : "";
+    for (size_t i = 0; i < acc->offer_ids.count; i++) {
+        offer_t *o = zhashx_lookup (self->offers, acc->offer_ids.items[i]);
+        /*  Recover the offer's resources now; the tasks' share is taken
+            back below, so only the remainder stays free.                  */
+        allocator_offer_closed (self->allocator, o->agent_id, o->framework_id);
+        if (a)
+            zhashx_delete (a->offers, o->id);
+        zhashx_delete (f->offers, o->id);
+        zhashx_delete (self->offers, o->id);
+    }
+
+    /*  2. Each task: a fresh id, something to run, resources that fit.   */
+    cairn_resources_t left;
+    resources_init (&left);
+    resources_copy (&left, &offered);
+    proto_msg_t *run = proto_msg_new (PROTO_RUN_TASKS);
+    proto_framework_info_copy (run->u.run_tasks.framework, &f->info);
+    for (size_t i = 0; i < acc->tasks.count; i++) {
+        proto_task_t *t = &tasks[i];
+        char why[PROTO_MAX_TEXT] = "";
+        bool dup = zhashx_lookup (f->tasks, t->task_id) != NULL;
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = strcmp (tasks[k].task_id, t->task_id) == 0;
+        if (dup)
+            snprintf (why, sizeof why, "task id %s is already in use by this framework",
+                      t->task_id);
+        else if (t->resources->millicpus == 0 && t->resources->mem == 0)
+            snprintf (why, sizeof why, "a task must ask for some cpus or mem");
+        else if (!a || a->state != AGENT_ACTIVE)
+            snprintf (why, sizeof why, "agent %s is not reachable", agent_id);
+        else if (!cairn_resources_contains (&left, t->resources)) {
+            char *want = cairn_resources_format (t->resources);
+            char *have = cairn_resources_format (&left);
+            snprintf (why, sizeof why, "task %s asks for %s but the offers have only %s left",
+                      t->task_id, want, have);
+            free (want);
+            free (have);
+        }
+        if (*why) {
+            s_to_framework (self, f, s_status_msg (f->id, t->task_id, agent_id, CAIRN_TASK_ERROR,
+                                                   CAIRN_REASON_TASK_INVALID, "%s", why));
+            continue;
+        }
+        cairn_resources_subtract (&left, t->resources);
+        s_task_add (self, f, a, t, CAIRN_TASK_STAGING);
+        proto_task_t *copy = proto_list_push (&run->u.run_tasks.tasks, sizeof (proto_task_t));
+        proto_task_copy (copy, t);
+    }
+    if (run->u.run_tasks.tasks.count > 0)
+        s_to_agent (self, a, run);
+    else
+        proto_msg_destroy (&run);
+    /*  3. What the tasks do not use returns to the pool, filtered.       */
+    if (a)
+        allocator_recover (self->allocator, a->id, f->id, &left, refuse_ms, now);
+    resources_fini (&left);
+    resources_fini (&offered);
+    self->allocation_pending = true;
+}
+
+static void
+s_handle_decline (master_t *self, framework_t *f, proto_decline_t *dec, int64_t now)
+{
+    int64_t refuse_ms = dec->refuse_ms >= 0 ? dec->refuse_ms : self->config.default_refuse_ms;
+    for (size_t i = 0; i < dec->offer_ids.count; i++) {
+        offer_t *o = zhashx_lookup (self->offers, dec->offer_ids.items[i]);
+        /*  Declining an offer that is already gone is harmless.           */
+        if (o && strcmp (o->framework_id, f->id) == 0)
+            s_offer_remove (self, o, refuse_ms, now, false);
+    }
+}
+
+static task_t *
+s_find_task (framework_t *f, const char *task_id, bool *completed)
+{
+    task_t *t = zhashx_lookup (f->tasks, task_id);
+    *completed = false;
+    if (t)
+        return t;
+    /*  Newest first: a task id may have been reused.                      */
+    for (t = zlistx_last (f->completed); t; t = zlistx_prev (f->completed))
+        if (strcmp (t->info.task_id, task_id) == 0) {
+            *completed = true;
+            return t;
+        }
+    return NULL;
+}
+
+static void
+s_handle_kill (master_t *self, framework_t *f, const char *task_id)
+{
+    bool completed;
+    task_t *t = s_find_task (f, task_id, &completed);
+    if (!t) {
+        s_to_framework (self, f, s_status_msg (f->id, task_id, "", CAIRN_TASK_UNKNOWN,
+                                               CAIRN_REASON_TASK_UNKNOWN,
+                                               "task %s is not known to the master", task_id));
+        return;
+    }
+    if (completed) {
+        proto_msg_t *msg = proto_msg_new (PROTO_STATUS_UPDATE);
+        proto_status_fini (&msg->u.status);
+        proto_status_copy (&msg->u.status, &t->status);
+        s_set_str (&msg->u.status.uuid, "");
+        s_to_framework (self, f, msg);
+        return;
+    }
+    agent_t *a = zhashx_lookup (self->agents, t->agent_id);
+    if (!a || a->state != AGENT_ACTIVE) {
+        s_to_framework (self, f, s_status_msg (f->id, task_id, t->agent_id,
+                                               f->info.partition_aware ? CAIRN_TASK_UNREACHABLE
+                                                                       : CAIRN_TASK_LOST,
+                                               CAIRN_REASON_AGENT_DISCONNECTED,
+                                               "agent %s is unreachable: the kill cannot be "
+                                               "delivered now", t->agent_id));
+        return;
+    }
+    s_kill_task (self, t, -1);
+}
+
+static void
+s_send_reconcile_status (master_t *self, framework_t *f, task_t *t)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_STATUS_UPDATE);
+    proto_status_fini (&msg->u.status);
+    proto_status_copy (&msg->u.status, &t->status);
+    s_set_str (&msg->u.status.uuid, "");
+    msg->u.status.reason = CAIRN_REASON_RECONCILIATION;
+    s_to_framework (self, f, msg);
+}
+
+static void
+s_handle_reconcile (master_t *self, framework_t *f, proto_reconcile_t *rec)
+{
+    if (rec->task_ids.count == 0) {
+        for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks))
+            s_send_reconcile_status (self, f, t);
+        return;
+    }
+    for (size_t i = 0; i < rec->task_ids.count; i++) {
+        bool completed;
+        task_t *t = s_find_task (f, rec->task_ids.items[i], &completed);
+        if (t)
+            s_send_reconcile_status (self, f, t);
+        else
+            s_to_framework (self, f, s_status_msg (f->id, rec->task_ids.items[i], "",
+                                                   CAIRN_TASK_UNKNOWN, CAIRN_REASON_RECONCILIATION,
+                                                   "task %s is not known to the master",
+                                                   rec->task_ids.items[i]));
+    }
+}
+
+static bool
+s_from_role (int type, peer_kind_t *role)
+{
+    switch (type) {
+        case PROTO_STATUS_UPDATE:
+            *role = PEER_AGENT;
+            return true;
+        case PROTO_ACCEPT:
+        case PROTO_DECLINE:
+        case PROTO_KILL:
+        case PROTO_REVIVE:
+        case PROTO_SUPPRESS:
+        case PROTO_RECONCILE:
+        case PROTO_UNREGISTER:
+        case PROTO_STATUS_ACK:
+        case PROTO_UPDATE_FRAMEWORK:
+            *role = PEER_FRAMEWORK;
+            return true;
+        default:
+            return false;
+    }
+}
+
+void
+master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t now)
+{
+    self->counters.received[msg->type & 0xff]++;
+    peer_t *peer = s_peer (self, from);
+    agent_t *a = NULL;
+    framework_t *f = NULL;
+    if (peer && peer->kind == PEER_AGENT)
+        a = zhashx_lookup (self->agents, peer->id);
+    else if (peer && peer->kind == PEER_FRAMEWORK)
+        f = zhashx_lookup (self->frameworks, peer->id);
+    if (a)
+        a->last_seen = now;
+    if (f)
+        f->last_seen = now;
+
+    switch (msg->type) {
+        case PROTO_AGENT_REGISTER:
+            if (f) {
+                s_reply_error (self, from, "refused", msg->type,
+                               "this connection is registered as framework %s", f->id);
+                self->counters.refused++;
+            }
+            else
+                s_handle_agent_register (self, from, &msg->u.agent_register, now);
+            break;
+        case PROTO_FRAMEWORK_REGISTER:
+            if (a) {
+                s_reply_error (self, from, "refused", msg->type,
+                               "this connection is registered as agent %s", a->id);
+                self->counters.refused++;
+            }
+            else
+                s_handle_framework_register (self, from, &msg->u.framework, now);
+            break;
+        case PROTO_PING: {
+            proto_msg_t *pong = proto_msg_new (PROTO_PONG);
+            pong->u.ping.seq = msg->u.ping.seq;
+            s_queue (self, from, pong);
+            break;
+        }
+        case PROTO_PONG:
+            break;
+        case PROTO_INFO_REQUEST: {
+            proto_msg_t *info = proto_msg_new (PROTO_INFO);
+            s_set_str (&info->u.info.master_id, self->id);
+            s_set_str (&info->u.info.http_address, self->http_address);
+            s_set_str (&info->u.info.version, PACKAGE_VERSION);
+            s_queue (self, from, info);
+            break;
+        }
+        case PROTO_ERROR:
+            log_warn ("peer %s says: %s (%s)", peer ? peer->id : "(unregistered)",
+                      msg->u.error.message, msg->u.error.code);
+            break;
+        default: {
+            peer_kind_t role;
+            if (!s_from_role (msg->type, &role)) {
+                s_reply_error (self, from, "unexpected", msg->type,
+                               "%s is sent by the master, not to it", proto_type_name (msg->type));
+                self->counters.refused++;
+                break;
+            }
+            if ((role == PEER_AGENT && !a) || (role == PEER_FRAMEWORK && !f)) {
+                s_reply_error (self, from, "not-registered", msg->type,
+                               "%s needs a registered %s: register first",
+                               proto_type_name (msg->type),
+                               role == PEER_AGENT ? "agent" : "framework");
+                self->counters.refused++;
+                break;
+            }
+            switch (msg->type) {
+                case PROTO_STATUS_UPDATE:
+                    s_handle_status_update (self, a, from, msg, now);
+                    return;     /* consumed */
+                case PROTO_STATUS_ACK:
+                    s_handle_status_ack (self, f, msg);
+                    return;
+                case PROTO_ACCEPT:
+                    s_handle_accept (self, f, &msg->u.accept, now);
+                    break;
+                case PROTO_DECLINE:
+                    s_handle_decline (self, f, &msg->u.decline, now);
+                    break;
+                case PROTO_KILL:
+                    s_handle_kill (self, f, msg->u.kill.task_id);
+                    break;
+                case PROTO_REVIVE:
+                    allocator_revive (self->allocator, f->id);
+                    self->allocation_pending = true;
+                    break;
+                case PROTO_SUPPRESS:
+                    allocator_suppress (self->allocator, f->id, true);
+                    break;
+                case PROTO_RECONCILE:
+                    s_handle_reconcile (self, f, &msg->u.reconcile);
+                    break;
+                case PROTO_UNREGISTER:
+                    if (msg->u.unregister.failover)
+                        s_framework_disconnected (self, f, now, "it stopped with failover");
+                    else
+                        s_framework_teardown (self, f, now, "it unregistered");
+                    break;
+                case PROTO_UPDATE_FRAMEWORK: {
+                    proto_framework_info_t *info = &msg->u.framework;
+                    s_set_str (&info->id, f->id);
+                    proto_framework_info_fini (&f->info);
+                    proto_framework_info_copy (&f->info, info);
+                    allocator_add_framework (self->allocator, f->id, f->info.role);
+                    break;
+                }
+                default:
+                    break;
+            }
+        }
+    }
+    proto_msg_destroy (&msg);
+}
+
+void
+master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault)
+{
+    self->counters.invalid++;
+    peer_t *peer = s_peer (self, from);
+    log_warn ("dropped an invalid message from %s: %s", peer ? peer->id : "an unregistered peer",
+              fault->text);
+    /*  Answer if the peer speaks enough of the protocol to read an ERROR;
+        a version mismatch is answered too, naming both versions.         */
+    if (strcmp (fault->code, "malformed") == 0 && fault->type < 0)
+        return;
+    s_reply_error (self, from, fault->code, fault->type, "%s", fault->text);
+}
+
+void
+master_peer_gone (master_t *self, const route_t *route, int64_t now)
+{
+    peer_t *peer = s_peer (self, route);
+    if (!peer)
+        return;
+    if (peer->kind == PEER_FRAMEWORK) {
+        framework_t *f = zhashx_lookup (self->frameworks, peer->id);
+        if (f)
+            s_framework_disconnected (self, f, now, "its connection is gone");
+    }
+    /*  An agent whose connection is gone is caught by the ping timeout;
+        ZeroMQ reconnects underneath and the agent may be back already.   */
+}
+
+void
+master_tick (master_t *self, int64_t now)
+{
+    int64_t timeout = self->config.ping_interval_ms * self->config.max_ping_misses;
+    bool ping = now - self->last_ping >= self->config.ping_interval_ms;
+    if (ping) {
+        self->last_ping = now;
+        self->ping_seq++;
+    }
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
+        if (a->state != AGENT_ACTIVE)
+            continue;
+        if (now - a->last_seen > timeout)
+            s_agent_unreachable (self, a, now);
+        else if (ping) {
+            proto_msg_t *msg = proto_msg_new (PROTO_PING);
+            msg->u.ping.seq = self->ping_seq;
+            s_queue (self, &a->route, msg);
+        }
+    }
+    zlistx_t *expired = zlistx_new ();
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
+        if (f->removed)
+            continue;
+        if (f->connected && now - f->last_seen > timeout)
+            s_framework_disconnected (self, f, now, "it stopped answering pings");
+        else if (f->connected && ping) {
+            proto_msg_t *msg = proto_msg_new (PROTO_PING);
+            msg->u.ping.seq = self->ping_seq;
+            s_queue (self, &f->route, msg);
+        }
+        if (!f->connected && f->failover_deadline && now >= f->failover_deadline)
+            zlistx_add_end (expired, f);
+    }
+    for (framework_t *f = zlistx_first (expired); f; f = zlistx_next (expired))
+        s_framework_teardown (self, f, now, "its failover timeout expired");
+    zlistx_destroy (&expired);
+}
+
+static void
+s_make_offer (const char *framework_id, const char *agent_id, const cairn_resources_t *resources,
+              void *arg)
+{
+    master_t *self = arg;
+    framework_t *f = zhashx_lookup (self->frameworks, framework_id);
+    agent_t *a = zhashx_lookup (self->agents, agent_id);
+    assert (f && a);
+    offer_t *o = xzalloc (sizeof *o);
+    o->id = xasprintf ("%s-o%" PRIu64, self->id, ++self->offer_seq);
+    o->framework_id = xstrdup (framework_id);
+    o->agent_id = xstrdup (agent_id);
+    resources_copy (&o->resources, resources);
+    o->created = clock_mono_ms ();
+    zhashx_insert (self->offers, o->id, o);
+    zhashx_insert (f->offers, o->id, o);
+    zhashx_insert (a->offers, o->id, o);
+    /*  One OFFERS message per framework per allocation run.              */
+    proto_msg_t *msg = zhashx_lookup (self->pending_offers, framework_id);
+    if (!msg) {
+        msg = proto_msg_new (PROTO_OFFERS);
+        zhashx_insert (self->pending_offers, framework_id, msg);
+    }
+    proto_offer_t *po = proto_list_push (&msg->u.offers.offers, sizeof (proto_offer_t));
+    po->offer_id = xstrdup (o->id);
+    po->agent_id = xstrdup (agent_id);
+    po->hostname = xstrdup (a->hostname);
+    po->resources = cairn_resources_dup (resources);
+    proto_kv_copy (&po->attributes, &a->attributes);
+    self->counters.offers_made++;
+}
+
+void
+master_allocate (master_t *self, int64_t now)
+{
+    int64_t t0 = zclock_usecs ();
+    self->allocation_pending = false;
+    allocator_allocate (self->allocator, now, s_make_offer, self);
+    for (proto_msg_t *msg = zhashx_first (self->pending_offers); msg;
+         msg = zhashx_next (self->pending_offers)) {
+        framework_t *f = zhashx_lookup (self->frameworks, zhashx_cursor (self->pending_offers));
+        s_to_framework (self, f, msg);
+    }
+    zhashx_purge (self->pending_offers);
+    self->counters.allocation_runs++;
+    self->counters.last_allocation_us = zclock_usecs () - t0;
+}
+
+/*  Operator views  */
+
+static json_t *
+s_resources_json (const cairn_resources_t *r)
+{
+    json_t *ports = json_array ();
+    size_t n;
+    const uint16_t *ranges = cairn_resources_port_ranges (r, &n);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new (ports, json_pack ("[ii]", ranges[2 * i], ranges[2 * i + 1]));
+    return json_pack ("{s:f s:I s:I s:o}", "cpus", cairn_resources_cpus (r),
+                      "mem", (json_int_t) cairn_resources_mem (r),
+                      "disk", (json_int_t) cairn_resources_disk (r), "ports", ports);
+}
+
+static json_t *
+s_kv_json (const proto_kv_t *kv)
+{
+    json_t *obj = json_object ();
+    for (size_t i = 0; i < kv->count; i++)
+        json_object_set_new (obj, kv->keys[i], json_string (kv->values[i]));
+    return obj;
+}
+
+static json_t *
+s_task_json (const task_t *t)
+{
+    const proto_status_t *s = &t->status;
+    json_t *obj = json_pack ("{s:s s:s s:s s:s s:s s:s s:f s:o}",
+                             "id", t->info.task_id, "name", t->info.name,
+                             "framework_id", t->framework_id, "agent_id", t->agent_id,
+                             "state", cairn_task_state_name (s->state),
+                             "message", s->message, "updated", s->timestamp,
+                             "resources", s_resources_json (t->info.resources));
+    if (s->reason != CAIRN_REASON_NONE)
+        json_object_set_new (obj, "reason", json_string (cairn_reason_name (s->reason)));
+    if (s->exit_code >= 0)
+        json_object_set_new (obj, "exit_code", json_integer (s->exit_code));
+    if (s->signal > 0)
+        json_object_set_new (obj, "signal", json_integer (s->signal));
+    if (s->healthy >= 0)
+        json_object_set_new (obj, "healthy", json_boolean (s->healthy));
+    return obj;
+}
+
+json_t *
+master_state_json (master_t *self, int64_t now)
+{
+    json_t *agents = json_array ();
+    json_t *frameworks = json_array ();
+    json_t *tasks = json_array ();
+    json_t *completed = json_array ();
+    json_t *offers = json_array ();
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
+        cairn_resources_t offered, free_res;
+        resources_init (&offered);
+        resources_init (&free_res);
+        for (offer_t *o = zhashx_first (a->offers); o; o = zhashx_next (a->offers))
+            cairn_resources_add (&offered, &o->resources);
+        resources_copy (&free_res, &a->total);
+        if (cairn_resources_subtract (&free_res, &a->used) < 0
+            || cairn_resources_subtract (&free_res, &offered) < 0)
+            resources_clear (&free_res);
+        json_array_append_new (agents, json_pack (
+            "{s:s s:s s:s s:s s:s s:o s:o s:o s:o s:o s:I s:f}",
+            "id", a->id, "hostname", a->hostname, "http_address", a->http_address,
+            "version", a->version,
+            "state", a->state == AGENT_ACTIVE ? "ACTIVE" : "UNREACHABLE",
+            "attributes", s_kv_json (&a->attributes),
+            "resources", s_resources_json (&a->total),
+            "used", s_resources_json (&a->used),
+            "offered", s_resources_json (&offered),
+            "free", s_resources_json (&free_res),
+            "tasks", (json_int_t) zhashx_size (a->tasks),
+            "registered_s_ago", (double) (now - a->registered_at) / 1000.0));
+        resources_fini (&offered);
+        resources_fini (&free_res);
+    }
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
+        json_t *by_state = json_object ();
+        int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
+        for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks)) {
+            counts[t->status.state]++;
+            json_array_append_new (tasks, s_task_json (t));
+        }
+        for (task_t *t = zlistx_first (f->completed); t; t = zlistx_next (f->completed)) {
+            counts[t->status.state]++;
+            json_array_append_new (completed, s_task_json (t));
+        }
+        for (int s = 0; s < CAIRN_TASK_STATE_COUNT; s++)
+            if (counts[s])
+                json_object_set_new (by_state, cairn_task_state_name (s), json_integer (counts[s]));
+        json_array_append_new (frameworks, json_pack (
+            "{s:s s:s s:s s:s s:s s:b s:b s:f s:b s:o s:f s:o s:I}",
+            "id", f->id, "name", f->info.name, "role", f->info.role,
+            "principal", f->info.principal, "user", f->info.user,
+            "connected", f->connected, "removed", f->removed,
+            "failover_timeout_s", (double) f->info.failover_timeout_ms / 1000.0,
+            "partition_aware", f->info.partition_aware,
+            "used", s_resources_json (&f->used),
+            "dominant_share", f->removed ? 0.0 : allocator_share (self->allocator, f->id),
+            "tasks", by_state,
+            "offers", (json_int_t) zhashx_size (f->offers)));
+    }
+    for (offer_t *o = zhashx_first (self->offers); o; o = zhashx_next (self->offers))
+        json_array_append_new (offers, json_pack ("{s:s s:s s:s s:o s:f}", "id", o->id,
+                                                  "framework_id", o->framework_id,
+                                                  "agent_id", o->agent_id,
+                                                  "resources", s_resources_json (&o->resources),
+                                                  "age_s", (double) (now - o->created) / 1000.0));
+    return json_pack ("{s:s s:s s:s s:f s:o s:o s:o s:o s:o}",
+                      "master_id", self->id, "version", PACKAGE_VERSION,
+                      "http_address", self->http_address,
+                      "uptime_s", (double) (now - self->started_at) / 1000.0,
+                      "agents", agents, "frameworks", frameworks, "tasks", tasks,
+                      "completed_tasks", completed, "offers", offers);
+}
+
+json_t *
+master_health_json (master_t *self, int64_t now)
+{
+    return json_pack ("{s:s s:s s:f s:I s:I}", "status", "ok", "master_id", self->id,
+                      "uptime_s", (double) (now - self->started_at) / 1000.0,
+                      "agents", (json_int_t) zhashx_size (self->agents),
+                      "frameworks", (json_int_t) zhashx_size (self->frameworks));
+}

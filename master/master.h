@@ -1,0 +1,87 @@
+/*  master.h - the master's state and its message handlers.
+
+    Handlers are plain functions from (state, decoded message, time) to
+    state changes plus messages queued in an outbox; nothing here touches
+    a socket, so the whole offer cycle can be driven by unit tests and
+    fuzzers. main.c owns the sockets and the loop: it feeds messages in,
+    sends what the outbox holds, and calls master_tick and
+    master_allocate on timers.                                            */
+#ifndef CAIRN_MASTER_H_INCLUDED
+#define CAIRN_MASTER_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <czmq.h>
+#include <jansson.h>
+
+#include "cairn.h"
+#include "proto.h"
+#include "transport.h"
+
+typedef struct {
+    int64_t ping_interval_ms;           /* agents and frameworks */
+    int64_t max_ping_misses;
+    int64_t allocation_interval_ms;
+    int64_t default_refuse_ms;
+    int64_t max_completed_tasks;        /* per framework */
+    int64_t max_completed_frameworks;
+    const cairn_resources_t *min_allocatable;
+    const char *http_address;           /* "IP:PORT" told to clients */
+} master_config_t;
+
+typedef enum {
+    AGENT_ACTIVE,
+    AGENT_UNREACHABLE,
+} agent_state_t;
+
+typedef struct _master_t master_t;
+
+typedef struct outmsg {
+    route_t route;
+    proto_msg_t *msg;
+    struct outmsg *next;
+} outmsg_t;
+
+master_t *master_new (const master_config_t *config);
+void master_destroy (master_t **self_p);
+const char *master_id (master_t *self);
+
+/*  Handles one decoded message from `from`; takes ownership of msg.       */
+void master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t now_ms);
+/*  Handles a frame the codec refused: an error reply where possible.      */
+void master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault);
+/*  Liveness pings, failover deadlines: call every ping interval or so.    */
+void master_tick (master_t *self, int64_t now_ms);
+/*  True when an event asked for an allocation before the next interval.   */
+bool master_allocation_pending (master_t *self);
+/*  Runs the allocator and queues the offers it makes.                      */
+void master_allocate (master_t *self, int64_t now_ms);
+
+/*  Takes the queued outgoing messages (a list, oldest first); the caller
+    sends and frees them with outmsg_destroy_list.                         */
+outmsg_t *master_outbox_take (master_t *self);
+void outmsg_destroy_list (outmsg_t **list_p);
+/*  Tells the master a peer could not be reached (EHOSTUNREACH on send).   */
+void master_peer_gone (master_t *self, const route_t *route, int64_t now_ms);
+
+/*  Role weights for the allocator (--weights); -1 for a bad weight.     */
+int master_set_weight (master_t *self, const char *role, double weight);
+
+/*  Operator views, as JSON (caller owns the reference).                   */
+json_t *master_state_json (master_t *self, int64_t now_ms);
+json_t *master_health_json (master_t *self, int64_t now_ms);
+
+/*  Counters for logs and metrics.                                          */
+typedef struct {
+    uint64_t received[256];             /* by message type */
+    uint64_t sent[256];
+    uint64_t invalid;                   /* frames refused by the codec */
+    uint64_t refused;                   /* valid frames refused by a handler */
+    uint64_t offers_made;
+    uint64_t allocation_runs;
+    int64_t last_allocation_us;
+} master_counters_t;
+master_counters_t *master_counters (master_t *self);
+
+#endif
