@@ -15,7 +15,8 @@ TEST_UNIT_LIBS = libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
 
 EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
-UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd
+UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
+	tests/unit/master
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -35,3 +36,23 @@ tests_unit_httpd_SOURCES = tests/unit/httpd.c
 tests_unit_httpd_CFLAGS = $(TEST_UNIT_CFLAGS) $(CURL_CFLAGS)
 tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-httpc.la \
 	$(TEST_UNIT_LIBS) $(MICROHTTPD_LIBS) $(CURL_LIBS)
+
+tests_unit_master_SOURCES = tests/unit/master.c
+tests_unit_master_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
+tests_unit_master_LDADD = master/libmaster.la $(TEST_UNIT_LIBS)
+
+# Tools the integration tests drive the daemons with.
+check_PROGRAMS += tests/tools/cairn-poke tests/tools/protodoc
+tests_tools_cairn_poke_SOURCES = tests/tools/cairn-poke.c
+tests_tools_cairn_poke_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_tools_cairn_poke_LDADD = $(TEST_UNIT_LIBS)
+tests_tools_protodoc_SOURCES = tests/tools/protodoc.c
+tests_tools_protodoc_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_tools_protodoc_LDADD = $(TEST_UNIT_LIBS)
+
+INTEGRATION_TESTS = \
+	tests/integration/hello.sh \
+	tests/integration/hostile.sh \
+	tests/integration/protocol-doc.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)

@@ -468,7 +468,7 @@ test_roundtrip_examples (void)
         ok (rt->framework->partition_aware, "RUN_TASKS: framework.partition_aware");
         cmp_int (rt->tasks.count, 2, "RUN_TASKS: 2 tasks");
         proto_task_t *t = rt->tasks.items;
-        is (t[1].task_id, "task_id-1", "RUN_TASKS: tasks[1].task_id");
+        is (t[1].task_id, "task_id-2", "RUN_TASKS: tasks[1].task_id (list items get distinct ids)");
         is (t[0].command, "command-\xc3\xa9x", "RUN_TASKS: tasks[0].command");
         cmp_int (t[0].argv.count, 0, "RUN_TASKS: no argv beside the command");
         ok (cairn_resources_equal (t[0].resources, want), "RUN_TASKS: tasks[0].resources");
@@ -513,9 +513,9 @@ test_roundtrip_examples (void)
         ok (cairn_resources_equal (ar->resources, want), "AGENT_REGISTER: resources");
         cmp_int (ar->tasks.count, 2, "AGENT_REGISTER: 2 tasks");
         proto_agent_task_t *at = ar->tasks.items;
-        is (at[1].framework_id, "framework_id-1", "AGENT_REGISTER: tasks[1].framework_id");
+        is (at[1].framework_id, "framework_id-2", "AGENT_REGISTER: tasks[1].framework_id");
         cmp_int (at[1].state, CAIRN_TASK_RUNNING, "AGENT_REGISTER: tasks[1].state");
-        is (at[1].task.task_id, "task_id-1", "AGENT_REGISTER: tasks[1].task.task_id");
+        is (at[1].task.task_id, "task_id-2", "AGENT_REGISTER: tasks[1].task.task_id");
         ok (cairn_resources_equal (at[0].task.resources, want), "AGENT_REGISTER: tasks[0].task.resources");
         is (proto_kv_get (&at[0].task.labels, "rack"), "r1 \xe2\x9c\x93",
             "AGENT_REGISTER: tasks[0].task.labels.rack");
@@ -541,7 +541,7 @@ test_roundtrip_examples (void)
     if (back) {
         proto_offer_t *o = back->u.offers.offers.items;
         cmp_int (back->u.offers.offers.count, 2, "OFFERS: 2 offers");
-        is (o[1].offer_id, "offer_id-1", "OFFERS: offers[1].offer_id");
+        is (o[1].offer_id, "offer_id-2", "OFFERS: offers[1].offer_id");
         is (o[1].hostname, "hostname-\xc3\xa9x", "OFFERS: offers[1].hostname");
         ok (cairn_resources_equal (o[1].resources, want), "OFFERS: offers[1].resources");
     }

@@ -1,0 +1,223 @@
+# tests/lib.sh - shared harness for the integration tests (TAP, bash).
+#
+# Source it from a test script. It gives:
+#   - a private temporary directory ($T) removed at exit;
+#   - start_master / start_agent / run_bg, which start real daemons on
+#     127.0.0.1 with free ports and remember their PIDs;
+#   - stop_all, which stops only those PIDs with SIGTERM (SIGKILL after a
+#     grace, which fails the test) and fails on any sanitizer report in
+#     any daemon's log;
+#   - TAP helpers: ok, is, like, skip_all, done_testing.
+# The build tree is $CAIRN_BUILDDIR (set by make check), or the current
+# directory.
+
+set -u
+B=${CAIRN_BUILDDIR:-$(pwd)}
+S=${CAIRN_SRCDIR:-$B}
+T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-test.XXXXXX")
+MASTER_BIN=$B/master/cairn-master
+AGENT_BIN=$B/agent/cairn-agent
+CAIRN_BIN=$B/cli/cairn
+HELLO_BIN=$B/frameworks/examples/hello/hello
+PIDS=()
+LOGS=()
+_tap_n=0
+_tap_failed=0
+_stopped=0
+# Sanitizer runtimes write their reports to the daemons' logs; leaks are
+# reports too. Keep any value the caller set.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+ok () {                 # ok COND-STATUS DESCRIPTION  (use: cmd; ok $? "desc")
+    _tap_n=$((_tap_n + 1))
+    if [ "$1" -eq 0 ]; then
+        echo "ok $_tap_n - $2"
+    else
+        echo "not ok $_tap_n - $2"
+        _tap_failed=$((_tap_failed + 1))
+    fi
+}
+
+is () {                 # is GOT WANT DESCRIPTION
+    if [ "$1" = "$2" ]; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        echo "#          got: '$1'"
+        echo "#     expected: '$2'"
+    fi
+}
+
+like () {               # like TEXT REGEX DESCRIPTION
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        ok 0 "$3"
+    else
+        ok 1 "$3"
+        echo "#   '$(printf '%s' "$1" | head -c 400)'"
+        echo "#   does not match /$2/"
+    fi
+}
+
+diag () {
+    echo "# $*"
+}
+
+skip_all () {
+    echo "1..0 # SKIP $*"
+    _stopped=1
+    rm -rf "$T"
+    exit 0
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on. Ports are drawn at
+# random from a range the kernel does not hand out as ephemeral ports,
+# so parallel tests rarely collide, and checked by connecting.
+free_port () {
+    local p
+    for _ in $(seq 1 200); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            if ! grep -q ":$(printf '%04X' "$p") " /proc/net/tcp 2>/dev/null; then
+                echo "$p"
+                return 0
+            fi
+        fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+# wait_for SECONDS CMD...: runs CMD until it succeeds or time runs out.
+wait_for () {
+    local deadline=$(( $(date +%s) + $1 ))
+    shift
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        if "$@" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# run_bg NAME CMD...: starts CMD in the background, logging to $T/NAME.log.
+run_bg () {
+    local name=$1
+    shift
+    "$@" >"$T/$name.log" 2>&1 &
+    PIDS+=($!)
+    LOGS+=("$T/$name.log")
+    eval "PID_$name=$!"
+}
+
+http_get () {           # http_get URL: prints the body, fails on non-2xx
+    curl -sf --max-time 10 "$1"
+}
+
+master_state () {
+    http_get "http://$MASTER_HTTP/state"
+}
+
+# start_master [FLAGS...]: sets MASTER (HOST:PORT), MASTER_HTTP, PID_master.
+start_master () {
+    MASTER_PORT=$(free_port) || return 1
+    MASTER_HTTP_PORT=$(free_port) || return 1
+    MASTER=127.0.0.1:$MASTER_PORT
+    MASTER_HTTP=127.0.0.1:$MASTER_HTTP_PORT
+    run_bg master "$MASTER_BIN" --ip=127.0.0.1 --port="$MASTER_PORT" \
+        --http-port="$MASTER_HTTP_PORT" --work-dir="$T/master" "$@"
+    if ! wait_for 20 http_get "http://$MASTER_HTTP/health"; then
+        diag "the master did not come up; its log:"
+        sed 's/^/#   /' "$T/master.log" | tail -20
+        return 1
+    fi
+}
+
+# start_agent NAME [FLAGS...]: an agent called NAME (its hostname), with
+# its own work dir; waits until the master lists it.
+start_agent () {
+    local name=$1
+    shift
+    run_bg "$name" "$AGENT_BIN" --master="$MASTER" --ip=127.0.0.1 --http-port=0 \
+        --hostname="$name" --work-dir="$T/$name" "$@"
+    if ! wait_for 20 agent_registered "$name"; then
+        diag "agent $name did not register; its log:"
+        sed 's/^/#   /' "$T/$name.log" | tail -20
+        return 1
+    fi
+}
+
+agent_registered () {
+    master_state | jq -e --arg h "$1" \
+        '.agents | map(select(.hostname == $h and .state == "ACTIVE")) | length == 1'
+}
+
+# The agent's HTTP address, from the master's state.
+agent_http () {
+    master_state | jq -r --arg h "$1" '.agents[] | select(.hostname == $h) | .http_address'
+}
+
+# Stops every process this test started, by PID, with SIGTERM. A process
+# that does not exit within 20 s is killed and fails the test. Then every
+# log is checked for sanitizer reports.
+stop_all () {
+    local pid
+    [ "$_stopped" -eq 1 ] && return 0
+    _stopped=1
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    local clean=0
+    for pid in "${PIDS[@]}"; do
+        local waited=0
+        while kill -0 "$pid" 2>/dev/null && [ $waited -lt 200 ]; do
+            sleep 0.1
+            waited=$((waited + 1))
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -KILL "$pid" 2>/dev/null
+            diag "process $pid ignored SIGTERM for 20 s"
+            clean=1
+        fi
+        wait "$pid" 2>/dev/null
+    done
+    ok $clean "every daemon stopped on SIGTERM"
+    local reports=""
+    for log in "${LOGS[@]}"; do
+        if grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$log"; then
+            reports="$reports $log"
+            diag "sanitizer report in $log:"
+            grep -E -A12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$log" | head -40 | sed 's/^/#   /'
+        fi
+    done
+    is "$reports" "" "no sanitizer report in any daemon log"
+}
+
+done_testing () {
+    stop_all
+    echo "1..$_tap_n"
+    if [ "$_tap_failed" -ne 0 ] && [ -n "${CAIRN_KEEP_TMP:-}" ]; then
+        diag "logs kept in $T"
+    else
+        rm -rf "$T"
+    fi
+    [ "$_tap_failed" -eq 0 ]
+    exit $?
+}
+
+_on_exit () {
+    if [ "$_stopped" -eq 0 ]; then
+        # An aborted test still stops what it started.
+        for pid in "${PIDS[@]}"; do
+            kill -KILL "$pid" 2>/dev/null
+        done
+        rm -rf "$T"
+    fi
+}
+trap _on_exit EXIT
+trap 'exit 130' INT TERM
+
+for tool in curl jq; do
+    command -v $tool >/dev/null || skip_all "$tool is not installed (apt-get install $tool)"
+done
