@@ -74,8 +74,10 @@ s_write_file (const char *dir, const char *name, const char *text)
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
+    /*  No fsync: the record must survive the agent, not the machine (after
+        a reboot the agent reports old tasks lost rather than trusting it),
+        and an fsync per task would dominate a short task's cost.        */
     s_write_all (fd, text, strlen (text));
-    fsync (fd);
     close (fd);
     return rename (tmp, path);
 }

@@ -56,3 +56,16 @@ INTEGRATION_TESTS = \
 	tests/integration/protocol-doc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
+
+# Benchmarks: `make bench` (never part of `make check`).
+EXTRA_PROGRAMS = tests/bench/codec
+tests_bench_codec_SOURCES = tests/bench/codec.c
+tests_bench_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_bench_codec_LDADD = $(TEST_UNIT_LIBS)
+CLEANFILES += $(EXTRA_PROGRAMS)
+EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh
+
+bench: all tests/bench/codec $(check_PROGRAMS)
+	CAIRN_BUILDDIR=$(abs_top_builddir) CAIRN_SRCDIR=$(abs_top_srcdir) \
+		$(SHELL) $(top_srcdir)/tests/bench/run.sh
+.PHONY: bench

@@ -95,7 +95,10 @@ on_offers (cairn_driver_t *driver, cairn_offer_t *const *offers, size_t count, v
         if (ntasks[i] > 0) {
             printf ("hello: launching %zu task(s) on %s\n", ntasks[i],
                     cairn_offer_hostname (offers[i]));
-            cairn_driver_accept (driver, &offer_id, 1, tasks[i], ntasks[i], -1);
+            /*  While tasks remain, let the master offer this agent again
+                as soon as it has room (refuse 0); then the default.        */
+            cairn_driver_accept (driver, &offer_id, 1, tasks[i], ntasks[i],
+                                 h->launched < h->wanted ? 0 : -1);
         }
         else    /* nothing (more) to run here: do not offer it again soon */
             cairn_driver_decline (driver, offer_id, h->launched < h->wanted ? 1 : 60);

@@ -1,0 +1,36 @@
+#!/bin/bash
+# Installs what building, running and testing Cairn needs on Debian 12,
+# with apt-get, and only what is missing. Run as root (or with sudo).
+set -euo pipefail
+
+PACKAGES=(
+    gcc make autoconf automake libtool pkg-config
+    libzmq3-dev libczmq-dev libmsgpack-dev libjansson-dev libcgroup-dev
+    libmicrohttpd-dev libcurl4-openssl-dev
+    curl jq procps bc
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then
+        SUDO=sudo
+    else
+        echo "install-deps: these packages are missing and I am not root: ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# A fresh machine may have no package lists yet.
+if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; then
+    $SUDO apt-get update -q >/dev/null
+    $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
