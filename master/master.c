@@ -902,6 +902,7 @@ s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t no
     resources_init (&left);
     resources_copy (&left, &offered);
     proto_msg_t *run = proto_msg_new (PROTO_RUN_TASKS);
+    proto_framework_info_fini (run->u.run_tasks.framework);
     proto_framework_info_copy (run->u.run_tasks.framework, &f->info);
     for (size_t i = 0; i < acc->tasks.count; i++) {
         proto_task_t *t = &tasks[i];
