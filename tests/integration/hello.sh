@@ -14,6 +14,7 @@ ok $? "agent2 registers"
 
 timeout 120 "$HELLO_BIN" --master="$MASTER" --tasks=20 >"$T/hello.out" 2>&1
 is "$?" "0" "hello runs 20 tasks and exits 0"
+LOGS+=("$T/hello.out")      # the framework library is checked for reports too
 like "$(tail -3 "$T/hello.out")" "20 of 20 tasks finished, 0 did not" "hello reports 20 of 20 finished"
 
 state=$(master_state)
