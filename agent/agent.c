@@ -429,8 +429,8 @@ s_send_register (agent_t *self)
     resources_copy (r->resources, &self->resources);
     proto_kv_copy (&r->attributes, &self->attributes);
     for (task_t *t = zhashx_first (self->tasks); t; t = zhashx_next (self->tasks)) {
-        if (cairn_task_state_is_terminal (t->state) && !t->container)
-            continue;
+        /*  Ended tasks whose last updates are not acknowledged yet are
+            reported too, so the master does not take them for lost.      */
         proto_agent_task_t *at = proto_list_push (&r->tasks, sizeof (proto_agent_task_t));
         at->framework_id = xstrdup (t->framework_id);
         proto_task_copy (&at->task, &t->info);

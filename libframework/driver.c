@@ -487,6 +487,10 @@ s_handle (cairn_driver_t *self, proto_msg_t *msg, bool *stop)
     switch (msg->type) {
         case PROTO_FRAMEWORK_REGISTERED: {
             proto_framework_registered_t *r = &msg->u.framework_registered;
+            /*  The answer to a registration we resent before the first
+                answer came: nothing new.                                  */
+            if (self->registered && strcmp (r->framework_id, self->info.id) == 0)
+                break;
             bool again = r->reregistered || self->ever_registered;
             self->registered = true;
             self->ever_registered = true;

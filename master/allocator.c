@@ -5,7 +5,7 @@
     weighted dominant share (its allocated cpus or mem, whichever is the
     larger fraction of the cluster, divided by its role's weight).
     Eligible: active, not suppressed, no outstanding offer on that agent,
-    and no unexpired decline filter for it.                               */
+    and no unexpired decline filter covering the agent's free resources.  */
 #include "config.h"
 
 #include <math.h>
@@ -25,13 +25,21 @@ typedef struct {
     bool active;
 } a_agent_t;
 
+/*  A decline filter: until `expiry`, the agent is not offered to the
+    framework while its free resources are within what was refused (as in
+    Mesos): resources freed since then lift the filter early.             */
+typedef struct {
+    int64_t expiry;             /* ms */
+    cairn_resources_t refused;
+} filter_t;
+
 typedef struct {
     char *id;
     char *role;
     cairn_resources_t allocated;
     bool active;
     bool suppressed;
-    zhashx_t *filters;          /* agent id -> int64_t * expiry (ms) */
+    zhashx_t *filters;          /* agent id -> filter_t * */
     zhashx_t *offered;          /* agent id -> non-NULL: an offer is out */
     double share;               /* cached for the current cycle */
 } a_framework_t;
@@ -77,6 +85,17 @@ s_free (void **item)
 {
     free (*item);
     *item = NULL;
+}
+
+static void
+s_filter_free (void **item)
+{
+    filter_t *filter = *item;
+    if (filter) {
+        resources_fini (&filter->refused);
+        free (filter);
+        *item = NULL;
+    }
 }
 
 allocator_t *
@@ -198,7 +217,7 @@ allocator_add_framework (allocator_t *self, const char *framework_id, const char
     f->role = xstrdup (role);
     f->active = true;
     f->filters = zhashx_new ();
-    zhashx_set_destructor (f->filters, s_free);
+    zhashx_set_destructor (f->filters, s_filter_free);
     f->offered = zhashx_new ();
     zhashx_insert (self->frameworks, framework_id, f);
 }
@@ -277,9 +296,10 @@ allocator_recover (allocator_t *self, const char *agent_id, const char *framewor
     if (f) {
         s_subtract (&f->allocated, resources);
         if (refuse_ms > 0 && a) {
-            int64_t *expiry = xmalloc (sizeof *expiry);
-            *expiry = now_ms + refuse_ms;
-            zhashx_update (f->filters, agent_id, expiry);
+            filter_t *filter = xzalloc (sizeof *filter);
+            filter->expiry = now_ms + refuse_ms;
+            resources_copy (&filter->refused, resources);
+            zhashx_update (f->filters, agent_id, filter);
         }
     }
 }
@@ -309,17 +329,19 @@ s_allocatable (allocator_t *self, const cairn_resources_t *free_res)
 }
 
 static bool
-s_filtered (a_framework_t *f, const char *agent_id, int64_t now_ms)
+s_filtered (a_framework_t *f, const char *agent_id, const cairn_resources_t *free_res,
+            int64_t now_ms)
 {
     if (zhashx_lookup (f->offered, agent_id))
         return true;
-    int64_t *expiry = zhashx_lookup (f->filters, agent_id);
-    if (!expiry)
+    filter_t *filter = zhashx_lookup (f->filters, agent_id);
+    if (!filter)
         return false;
-    if (now_ms < *expiry)
-        return true;
-    zhashx_delete (f->filters, agent_id);
-    return false;
+    if (now_ms >= filter->expiry) {
+        zhashx_delete (f->filters, agent_id);
+        return false;
+    }
+    return cairn_resources_contains (&filter->refused, free_res);
 }
 
 size_t
@@ -351,7 +373,7 @@ allocator_allocate (allocator_t *self, int64_t now_ms, allocator_offer_fn *fn, v
         for (size_t i = 0; i < n; i++) {
             if (best && fws[i]->share >= best->share)
                 continue;
-            if (s_filtered (fws[i], a->id, now_ms))
+            if (s_filtered (fws[i], a->id, &free_res, now_ms))
                 continue;
             best = fws[i];
         }

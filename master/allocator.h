@@ -57,7 +57,8 @@ void allocator_add_used (allocator_t *self, const char *agent_id, const char *fr
                          const cairn_resources_t *resources);
 /*  Returns resources from a framework to the agent's free pool. With
     refuse_ms > 0 the agent is filtered for that framework until
-    now_ms + refuse_ms.                                                    */
+    now_ms + refuse_ms, as long as its free resources are within the ones
+    returned here (resources freed meanwhile lift the filter).             */
 void allocator_recover (allocator_t *self, const char *agent_id, const char *framework_id,
                         const cairn_resources_t *resources, int64_t refuse_ms, int64_t now_ms);
 /*  The framework's offer on the agent is gone (accepted, declined,

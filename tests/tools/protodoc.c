@@ -1,8 +1,8 @@
 /*  protodoc.c - the generated parts of doc/protocol.md.
 
     Prints, from the codec itself, the blocks of doc/protocol.md that must
-    never drift from the code: the protocol's limits, the message types
-    and their numbers, the task state and reason names, one field table
+    never drift from the code: the message types and their numbers, the
+    task state and reason names, the protocol's limits, one field table
     per message type (from proto_describe) and example bodies (from
     proto_msg_example, encoded by proto_encode and rendered back by an
     independent msgpack reader). Each block sits between two marker lines:
@@ -506,9 +506,9 @@ s_examples (blocks_t *blocks)
 static void
 s_generate (blocks_t *blocks)
 {
-    s_limits (blocks);
     s_types (blocks);
     s_states (blocks);
+    s_limits (blocks);
     for (size_t i = 0; i < proto_type_count (); i++)
         s_fields (blocks, proto_type_at (i));
     s_examples (blocks);
