@@ -182,6 +182,7 @@ s_status (agent_t *self, task_t *t, cairn_task_state_t state, cairn_reason_t rea
     va_start (ap, fmt);
     vsnprintf (text, sizeof text, fmt, ap);
     va_end (ap);
+    proto_text_clean (text);    /* paths and system messages are not always UTF-8 */
     s_set_str (&u->status.message, text);
     t->state = state;
     log_info ("task %s: %s%s%s", t->key, cairn_task_state_name (state), *text ? ": " : "", text);

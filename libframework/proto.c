@@ -372,6 +372,35 @@ proto_id_valid (const char *s)
     return true;
 }
 
+/*  Length of the valid UTF-8 sequence at p (of at most n bytes), or 0.   */
+static size_t
+s_utf8_char (const unsigned char *p, size_t n)
+{
+    size_t len;
+    uint32_t cp;
+    if (p[0] < 0x80)
+        return 1;
+    else if ((p[0] & 0xe0) == 0xc0)
+        len = 2, cp = p[0] & 0x1f;
+    else if ((p[0] & 0xf0) == 0xe0)
+        len = 3, cp = p[0] & 0x0f;
+    else if ((p[0] & 0xf8) == 0xf0)
+        len = 4, cp = p[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
+        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
 /*  True if p[0..n) is well-formed UTF-8 without NUL bytes (jansson
     refuses anything else, and every string may end up in JSON).          */
 static bool
@@ -379,39 +408,8 @@ s_utf8_valid (const unsigned char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        unsigned c = p[i];
-        size_t len;
-        uint32_t cp;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        else if ((c & 0xe0) == 0xc0) {
-            len = 2;
-            cp = c & 0x1f;
-        }
-        else if ((c & 0xf0) == 0xe0) {
-            len = 3;
-            cp = c & 0x0f;
-        }
-        else if ((c & 0xf8) == 0xf0) {
-            len = 4;
-            cp = c & 0x07;
-        }
-        else
-            return false;
-        if (i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        /*  Overlong forms, surrogates and values past U+10FFFF.           */
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)
-            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        size_t len = p[i] ? s_utf8_char (p + i, n - i) : 0;
+        if (len == 0)
             return false;
         i += len;
     }
@@ -771,14 +769,32 @@ s_path_pop (ctx_t *ctx, size_t saved)
     ctx->path[saved] = '\0';
 }
 
-/*  Fault texts quote what peers sent: no control characters may reach
-    logs or replies.                                                       */
+void
+proto_text_clean (char *text)
+{
+    unsigned char *p = (unsigned char *) text;
+    size_t n = strlen (text);
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] < 0x20 || p[i] == 0x7f) {
+            p[i++] = '?';
+            continue;
+        }
+        size_t len = s_utf8_char (p + i, n - i);
+        if (len == 0)
+            p[i++] = '?';
+        else
+            i += len;
+    }
+}
+
+/*  Fault texts quote what peers sent, possibly cut in the middle of a
+    character: no control character or broken UTF-8 may reach logs or
+    replies.                                                               */
 static void
 s_printable (char *text)
 {
-    for (unsigned char *p = (unsigned char *) text; *p; p++)
-        if (*p < 0x20 || *p == 0x7f)
-            *p = '?';
+    proto_text_clean (text);
 }
 
 static int

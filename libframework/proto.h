@@ -335,6 +335,10 @@ void proto_status_fini (proto_status_t *status);
 void proto_framework_info_copy (proto_framework_info_t *dst, const proto_framework_info_t *src);
 void proto_framework_info_fini (proto_framework_info_t *info);
 
+/*  Makes text safe for a message for people, in place: control
+    characters and bytes that are not valid UTF-8 become '?'.             */
+void proto_text_clean (char *text);
+
 /*  True if s is a valid id: 1..PROTO_MAX_ID of [A-Za-z0-9._:-].           */
 bool proto_id_valid (const char *s);
 

@@ -59,6 +59,7 @@ transport_send_error (zsock_t *sock, const route_t *route, const char *code, int
     va_start (ap, fmt);
     vsnprintf (text, sizeof text, fmt, ap);
     va_end (ap);
+    proto_text_clean (text);
     free (msg->u.error.code);
     free (msg->u.error.message);
     msg->u.error.code = xstrdup (code);

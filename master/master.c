@@ -154,6 +154,7 @@ s_reply_error (master_t *self, const route_t *to, const char *code, int in_reply
     va_start (ap, fmt);
     vsnprintf (text, sizeof text, fmt, ap);
     va_end (ap);
+    proto_text_clean (text);
     free (msg->u.error.code);
     free (msg->u.error.message);
     msg->u.error.code = xstrdup (code);
@@ -396,6 +397,7 @@ s_status_msg (const char *framework_id, const char *task_id, const char *agent_i
     va_start (ap, fmt);
     vsnprintf (text, sizeof text, fmt, ap);
     va_end (ap);
+    proto_text_clean (text);
     s_set_str (&s->message, text);
     return msg;
 }

@@ -71,6 +71,14 @@ done
 diag "$(grep -E '^random: (seed|code)' <<<"$out" | tr '\n' ' ')"
 is "$(health_id)" "$master_id" "random: the same master answers /health"
 
+# The same from connections that registered a framework first, so that
+# framework-only types reach their handlers.
+poke random-registered --seed=2 --count=1000
+is "$?" "0" "random-registered: the master answers a PING after each of 10 batches"
+like "$out" "^random-registered: seed=2 sent=1000 connections=10 answered=10 .* badreplies=0$" \
+     "random-registered: all answered, every answer a valid message"
+diag "$(grep -E '^random-registered: (seed|code)' <<<"$out" | tr '\n' ' ')"
+
 # Every proper prefix of a valid FRAMEWORK_REGISTER body is refused as
 # malformed (msgpack-c alone would say "continue"), and so is one extra
 # byte at the end (msgpack-c alone would ignore it).
@@ -259,7 +267,9 @@ kill -0 "$PID_master" 2>/dev/null
 ok $? "cairn-master is still running as PID $PID_master"
 is "$(ps -o comm= -p "$PID_master")" "cairn-master" "PID $PID_master is still cairn-master"
 state=$(master_state)
-is "$(jq '[.frameworks[] | select(.removed | not)] | length' <<<"$state")" "0" \
+is "$(jq '[.frameworks[] | select(.connected)] | length' <<<"$state")" "0" \
+   "no framework is left connected after cairn-poke's connections closed"
+is "$(jq '[.frameworks[] | select(.user == "cairn-poke" and (.removed | not))] | length' <<<"$state")" "0" \
    "every framework cairn-poke registered is torn down"
 is "$(jq '.offers | length' <<<"$state")" "0" "no offer is left outstanding"
 is "$(jq '.agents | map(.used.cpus) | add' <<<"$state")" "0" "no resources stay in use"

@@ -685,8 +685,11 @@ s_random_message (uint64_t *rng, const example_t *examples, size_t nexamples, pe
     free (body.data);
 }
 
+/*  Random messages, RANDOM_PER_PEER per connection; with `registered`,
+    each connection first registers a framework (and unregisters at the
+    end), so that framework-only types get past the role check.          */
 static void
-s_scenario_random (poke_t *poke)
+s_random_run (poke_t *poke, const char *label, bool registered)
 {
     size_t nexamples = proto_type_count ();
     example_t *examples = xzalloc (nexamples * sizeof *examples);
@@ -710,27 +713,47 @@ s_scenario_random (poke_t *poke)
     tally_t tally = { 0 };
     int peers = 0, alive = 0;
     peer_t *peer = NULL;
-    for (int i = 0; i < poke->count; i++) {
-        if (i % RANDOM_PER_PEER == 0) {
-            if (peer && s_settle (peer, "random", &tally) >= 0)
+    for (int i = 0; i <= poke->count; i++) {
+        if (peer && (i % RANDOM_PER_PEER == 0 || i == poke->count)) {
+            if (peer->framework_id) {
+                proto_msg_t *bye = proto_msg_new (PROTO_UNREGISTER);
+                s_send_msg (peer, &bye);
+            }
+            if (s_settle (peer, label, &tally) >= 0)
                 alive++;
             s_peer_destroy (&peer);
+        }
+        if (i == poke->count)
+            break;
+        if (!peer) {
             peer = s_peer_new (poke);
             peers++;
+            if (registered && s_register (peer, label) < 0)
+                break;
         }
         s_random_message (&rng, examples, nexamples, peer);
     }
-    if (peer && s_settle (peer, "random", &tally) >= 0)
-        alive++;
     s_peer_destroy (&peer);
-    printf ("random: seed=%" PRIu64 " sent=%d connections=%d answered=%d answers=%d errors=%d "
-            "others=%d badreplies=%d\n", poke->seed, poke->count, peers, alive, tally.answers,
-            tally.errors, tally.others, tally.bad);
+    printf ("%s: seed=%" PRIu64 " sent=%d connections=%d answered=%d answers=%d errors=%d "
+            "others=%d badreplies=%d\n", label, poke->seed, poke->count, peers, alive,
+            tally.answers, tally.errors, tally.others, tally.bad);
     for (int i = 0; i < tally.ncodes; i++)
-        printf ("random: code=%s count=%d\n", tally.codes[i], tally.code_counts[i]);
+        printf ("%s: code=%s count=%d\n", label, tally.codes[i], tally.code_counts[i]);
     for (size_t i = 0; i < nexamples; i++)
         free (examples[i].body);
     free (examples);
+}
+
+static void
+s_scenario_random (poke_t *poke)
+{
+    s_random_run (poke, "random", false);
+}
+
+static void
+s_scenario_random_registered (poke_t *poke)
+{
+    s_random_run (poke, "random-registered", true);
 }
 
 /*  Every proper prefix of a valid body, and the body with one byte too
@@ -1340,6 +1363,7 @@ static const struct {
     const char *help;
 } s_scenarios[] = {
     { "random", s_scenario_random, "--count messages of random shape and content" },
+    { "random-registered", s_scenario_random_registered, "the same from registered frameworks" },
     { "truncated", s_scenario_truncated, "every prefix of a valid body, and trailing bytes" },
     { "unknown-type", s_scenario_unknown_type, "valid headers of types the protocol lacks" },
     { "fields", s_scenario_fields, "valid msgpack with wrong field types and names" },
