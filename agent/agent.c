@@ -72,7 +72,7 @@ struct _agent_t {
     zlistx_t *sandbox_order;            /* their keys, oldest first */
     containerizer_t *containerizer;
     isolator_t *isolator;
-    agent_out_t *out_head, *out_tail;
+    outbox_t outbox;
 };
 
 static void
@@ -85,34 +85,13 @@ s_set_str (char **dst, const char *src)
 static void
 s_queue (agent_t *self, proto_msg_t *msg)
 {
-    agent_out_t *out = xzalloc (sizeof *out);
-    out->msg = msg;
-    if (self->out_tail)
-        self->out_tail->next = out;
-    else
-        self->out_head = out;
-    self->out_tail = out;
+    outbox_push (&self->outbox, NULL, msg);
 }
 
-agent_out_t *
+outmsg_t *
 agent_outbox_take (agent_t *self)
 {
-    agent_out_t *list = self->out_head;
-    self->out_head = self->out_tail = NULL;
-    return list;
-}
-
-void
-agent_out_destroy_list (agent_out_t **list_p)
-{
-    agent_out_t *out = *list_p;
-    while (out) {
-        agent_out_t *next = out->next;
-        proto_msg_destroy (&out->msg);
-        free (out);
-        out = next;
-    }
-    *list_p = NULL;
+    return outbox_take (&self->outbox);
 }
 
 static void
@@ -480,7 +459,8 @@ agent_destroy (agent_t **self_p, bool kill_tasks)
     zhashx_destroy (&self->tasks);
     zhashx_destroy (&self->sandboxes);
     zlistx_destroy (&self->sandbox_order);
-    agent_out_destroy_list (&self->out_head);
+    outmsg_t *pending = outbox_take (&self->outbox);
+    outmsg_destroy_list (&pending);
     resources_fini (&self->resources);
     proto_kv_fini (&self->attributes);
     free (self->work_dir);

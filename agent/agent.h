@@ -15,6 +15,7 @@
 #include "cairn.h"
 #include "isolator.h"
 #include "proto.h"
+#include "transport.h"
 
 typedef struct {
     const char *work_dir;
@@ -28,11 +29,6 @@ typedef struct {
 } agent_config_t;
 
 typedef struct _agent_t agent_t;
-
-typedef struct agent_out {
-    proto_msg_t *msg;
-    struct agent_out *next;
-} agent_out_t;
 
 /*  NULL + error_set when the shim cannot be run or the work dir is not
     usable.                                                                */
@@ -52,9 +48,9 @@ void agent_reconnected (agent_t *self, int64_t now_ms);
 /*  True when the master told the agent to shut down.                      */
 bool agent_shutdown_requested (agent_t *self);
 
-/*  The queued messages for the master, oldest first.                       */
-agent_out_t *agent_outbox_take (agent_t *self);
-void agent_out_destroy_list (agent_out_t **list_p);
+/*  The queued messages for the master, oldest first; the caller sends
+    and frees them with outmsg_destroy_list (transport.h).                 */
+outmsg_t *agent_outbox_take (agent_t *self);
 
 const char *agent_id (agent_t *self);
 json_t *agent_state_json (agent_t *self);

@@ -206,12 +206,12 @@ s_connect (server_t *srv)
 static void
 s_flush (server_t *srv)
 {
-    agent_out_t *list = agent_outbox_take (srv->agent);
-    for (agent_out_t *out = list; out; out = out->next)
+    outmsg_t *list = agent_outbox_take (srv->agent);
+    for (outmsg_t *out = list; out; out = out->next)
         if (transport_send (srv->sock, NULL, out->msg) < 0 && errno == EAGAIN)
             log_warn ("the queue to the master is full: dropped %s",
                       proto_type_name (out->msg->type));
-    agent_out_destroy_list (&list);
+    outmsg_destroy_list (&list);
 }
 
 static int s_on_master (zloop_t *loop, zsock_t *sock, void *arg);
@@ -248,16 +248,6 @@ s_on_master (zloop_t *loop, zsock_t *sock, void *arg)
     }
     s_flush (srv);
     return agent_shutdown_requested (srv->agent) ? -1 : 0;
-}
-
-static void
-s_respond_json (httpd_t *httpd, httpd_request_t **req, json_t *json)
-{
-    char *body = json_dumps (json, JSON_COMPACT);
-    json_decref (json);
-    if (!body)
-        oom_abort ();
-    httpd_respond (httpd, req, 200, "application/json", body, strlen (body));
 }
 
 /*  GET /files/read?framework_id=F&task_id=T&file=stdout&offset=N&length=M
@@ -329,32 +319,16 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
             httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
                                  httpd_request_method (req), path);
         else if (strcmp (path, "/health") == 0)
-            s_respond_json (srv->httpd, &req,
+            httpd_respond_json (srv->httpd, &req, 200,
                             json_pack ("{s:s s:s}", "status", "ok", "agent_id",
                                        agent_id (srv->agent)));
         else if (strcmp (path, "/state") == 0)
-            s_respond_json (srv->httpd, &req, agent_state_json (srv->agent));
+            httpd_respond_json (srv->httpd, &req, 200, agent_state_json (srv->agent));
         else if (strcmp (path, "/files/read") == 0)
             s_files_read (srv, &req);
         else
             httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
                                  "(try /health, /state or /files/read)", path);
-    }
-    return 0;
-}
-
-static int
-s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    int sig;
-    while ((sig = util_signalfd_read (item->fd)) > 0) {
-        if (sig == SIGHUP)
-            log_reopen ();
-        else if (sig == SIGTERM || sig == SIGINT) {
-            log_info ("signal %d: shutting down", sig);
-            return -1;
-        }
-        /*  SIGCHLD: shims are reaped when their pidfd fires.             */
     }
     return 0;
 }
@@ -452,7 +426,7 @@ main (int argc, char **argv)
     zloop_reader (srv.loop, srv.sock, s_on_master, &srv);
     zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
     zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
-    zloop_poller (srv.loop, &sigitem, s_on_signal, &srv);
+    zloop_poller (srv.loop, &sigitem, util_on_signal, &srv);
     zloop_timer (srv.loop, 100, 0, s_on_tick, &srv);
     char *res_text = cairn_resources_format (resources);
     log_info ("agent %s on %s (HTTP %s, %s isolation) offering %s to master %s", hostname,

@@ -1063,3 +1063,13 @@ httpd_respond_error (httpd_t *self, httpd_request_t **req_p, int status,
     free (message);
     httpd_respond (self, req_p, status, "application/json", body, size);
 }
+
+void
+httpd_respond_json (httpd_t *self, httpd_request_t **req_p, int status, json_t *json)
+{
+    char *body = json_dumps (json, JSON_COMPACT);
+    json_decref (json);
+    if (!body)
+        oom_abort ();
+    httpd_respond (self, req_p, status, "application/json", body, strlen (body));
+}

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include <czmq.h>
+#include <jansson.h>
 
 #define HTTPD_MAX_BODY              (1u << 20)  /* bytes in a request body */
 #define HTTPD_MAX_PENDING           512         /* requests waiting for the owner */
@@ -88,5 +89,8 @@ void httpd_respond (httpd_t *self, httpd_request_t **req_p, int status,
 void httpd_respond_error (httpd_t *self, httpd_request_t **req_p, int status,
                           const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+
+/*  Answers with status and a JSON body; takes the json reference.        */
+void httpd_respond_json (httpd_t *self, httpd_request_t **req_p, int status, json_t *json);
 
 #endif

@@ -26,7 +26,7 @@ include_HEADERS += libframework/cairn.h
 noinst_LTLIBRARIES += libframework/libcairn-httpd.la
 libframework_libcairn_httpd_la_SOURCES = libframework/httpd.c libframework/httpd.h
 libframework_libcairn_httpd_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
-	$(MICROHTTPD_CFLAGS)
+	$(MICROHTTPD_CFLAGS) $(JANSSON_CFLAGS)
 libframework_libcairn_httpd_la_LIBADD = libframework/libcairn-util.la $(MICROHTTPD_LIBS)
 
 # HTTP client (libcurl) for the CLI and the bundled frameworks.

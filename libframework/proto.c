@@ -788,6 +788,31 @@ proto_text_clean (char *text)
     }
 }
 
+proto_msg_t *
+proto_error_newv (const char *code, int in_reply_to, const char *fmt, va_list ap)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_ERROR);
+    char text[PROTO_MAX_TEXT];
+    vsnprintf (text, sizeof text, fmt, ap);
+    proto_text_clean (text);
+    free (msg->u.error.code);
+    free (msg->u.error.message);
+    msg->u.error.code = xstrdup (code);
+    msg->u.error.message = xstrdup (text);
+    msg->u.error.in_reply_to = proto_type_valid (in_reply_to) ? in_reply_to : 0;
+    return msg;
+}
+
+proto_msg_t *
+proto_error_new (const char *code, int in_reply_to, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    proto_msg_t *msg = proto_error_newv (code, in_reply_to, fmt, ap);
+    va_end (ap);
+    return msg;
+}
+
 /*  Fault texts quote what peers sent, possibly cut in the middle of a
     character: no control character or broken UTF-8 may reach logs or
     replies.                                                               */

@@ -10,6 +10,7 @@
 #ifndef CAIRN_PROTO_H_INCLUDED
 #define CAIRN_PROTO_H_INCLUDED
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -334,6 +335,13 @@ void proto_status_copy (proto_status_t *dst, const proto_status_t *src);
 void proto_status_fini (proto_status_t *status);
 void proto_framework_info_copy (proto_framework_info_t *dst, const proto_framework_info_t *src);
 void proto_framework_info_fini (proto_framework_info_t *info);
+
+/*  An ERROR message with the code and a sentence (cleaned with
+    proto_text_clean); in_reply_to is kept only if it names a type.       */
+proto_msg_t *proto_error_new (const char *code, int in_reply_to, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+proto_msg_t *proto_error_newv (const char *code, int in_reply_to, const char *fmt, va_list ap)
+    __attribute__ ((format (printf, 3, 0)));
 
 /*  Makes text safe for a message for people, in place: control
     characters and bytes that are not valid UTF-8 become '?'.             */

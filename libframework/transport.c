@@ -23,6 +23,41 @@ route_hex (const route_t *route, char out[511 + 1])
     out[2 * i] = '\0';
 }
 
+void
+outbox_push (outbox_t *box, const route_t *route, proto_msg_t *msg)
+{
+    outmsg_t *out = xzalloc (sizeof *out);
+    if (route)
+        out->route = *route;
+    out->msg = msg;
+    if (box->tail)
+        box->tail->next = out;
+    else
+        box->head = out;
+    box->tail = out;
+}
+
+outmsg_t *
+outbox_take (outbox_t *box)
+{
+    outmsg_t *list = box->head;
+    box->head = box->tail = NULL;
+    return list;
+}
+
+void
+outmsg_destroy_list (outmsg_t **list_p)
+{
+    outmsg_t *out = *list_p;
+    while (out) {
+        outmsg_t *next = out->next;
+        proto_msg_destroy (&out->msg);
+        free (out);
+        out = next;
+    }
+    *list_p = NULL;
+}
+
 int
 transport_send (zsock_t *sock, const route_t *route, const proto_msg_t *msg)
 {
@@ -53,18 +88,10 @@ int
 transport_send_error (zsock_t *sock, const route_t *route, const char *code, int in_reply_to,
                       const char *fmt, ...)
 {
-    proto_msg_t *msg = proto_msg_new (PROTO_ERROR);
-    char text[PROTO_MAX_TEXT];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (text, sizeof text, fmt, ap);
+    proto_msg_t *msg = proto_error_newv (code, in_reply_to, fmt, ap);
     va_end (ap);
-    proto_text_clean (text);
-    free (msg->u.error.code);
-    free (msg->u.error.message);
-    msg->u.error.code = xstrdup (code);
-    msg->u.error.message = xstrdup (text);
-    msg->u.error.in_reply_to = proto_type_valid (in_reply_to) ? in_reply_to : 0;
     int rc = transport_send (sock, route, msg);
     proto_msg_destroy (&msg);
     return rc;

@@ -20,6 +20,23 @@ typedef struct {
     uint8_t data[255];
 } route_t;
 
+/*  Messages waiting to be sent, oldest first: what handlers produce.    */
+typedef struct outmsg {
+    route_t route;                  /* size 0: no routing id (a DEALER) */
+    proto_msg_t *msg;
+    struct outmsg *next;
+} outmsg_t;
+
+typedef struct {
+    outmsg_t *head, *tail;
+} outbox_t;
+
+/*  Appends msg (taking it) for `route` (NULL on a DEALER).               */
+void outbox_push (outbox_t *box, const route_t *route, proto_msg_t *msg);
+/*  Takes everything queued; the caller sends and frees the list.          */
+outmsg_t *outbox_take (outbox_t *box);
+void outmsg_destroy_list (outmsg_t **list_p);
+
 /*  Hex form of a routing id, for hash keys and logs (511 + NUL bytes).   */
 void route_hex (const route_t *route, char out[511 + 1]);
 

@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <czmq.h>
+
 #include "error.h"
+#include "log.h"
 #include "util.h"
 
 int
@@ -64,6 +67,21 @@ util_signalfd_read (int fd)
     if (n != (ssize_t) sizeof info)
         return 0;
     return (int) info.ssi_signo;
+}
+
+int
+util_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    int sig;
+    while ((sig = util_signalfd_read (item->fd)) > 0) {
+        if (sig == SIGHUP)
+            log_reopen ();
+        else if (sig == SIGTERM || sig == SIGINT) {
+            log_info ("signal %d: shutting down", sig);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int

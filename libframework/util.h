@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <czmq.h>
+
 /*  mkdir -p with the given mode for created directories; -1 + error_set
     naming the path on failure.                                            */
 int util_mkdir_p (const char *path, mode_t mode);
@@ -16,6 +18,11 @@ int util_mkdir_p (const char *path, mode_t mode);
 int util_signalfd (void);
 /*  Reads one signal from the signalfd; 0 if none.                          */
 int util_signalfd_read (int fd);
+
+/*  A zloop poller handler for util_signalfd's fd: SIGHUP reopens the log,
+    SIGTERM and SIGINT end the loop (returns -1); SIGCHLD is ignored (the
+    agent reaps through pidfds).                                          */
+int util_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg);
 
 /*  Writes data to path atomically (temporary file, fsync, rename).        */
 int util_write_file (const char *path, const void *data, size_t size, mode_t mode);

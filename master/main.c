@@ -153,16 +153,6 @@ s_on_allocate (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-static void
-s_respond_json (httpd_t *httpd, httpd_request_t **req, int status, json_t *json)
-{
-    char *body = json_dumps (json, JSON_COMPACT);
-    json_decref (json);
-    if (!body)
-        oom_abort ();
-    httpd_respond (httpd, req, status, "application/json", body, strlen (body));
-}
-
 static int
 s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -175,27 +165,12 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
             httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
                                  httpd_request_method (req), path);
         else if (strcmp (path, "/health") == 0)
-            s_respond_json (srv->httpd, &req, 200, master_health_json (srv->master, now));
+            httpd_respond_json (srv->httpd, &req, 200, master_health_json (srv->master, now));
         else if (strcmp (path, "/state") == 0)
-            s_respond_json (srv->httpd, &req, 200, master_state_json (srv->master, now));
+            httpd_respond_json (srv->httpd, &req, 200, master_state_json (srv->master, now));
         else
             httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
                                  "(try /health or /state)", path);
-    }
-    return 0;
-}
-
-static int
-s_on_signal (zloop_t *loop, zmq_pollitem_t *item, void *arg)
-{
-    int sig;
-    while ((sig = util_signalfd_read (item->fd)) > 0) {
-        if (sig == SIGHUP)
-            log_reopen ();
-        else if (sig == SIGTERM || sig == SIGINT) {
-            log_info ("signal %d: shutting down", sig);
-            return -1;          /* ends zloop_start */
-        }
     }
     return 0;
 }
@@ -293,7 +268,7 @@ main (int argc, char **argv)
     zloop_reader (srv.loop, srv.router, s_on_router, &srv);
     zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
     zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
-    zloop_poller (srv.loop, &sigitem, s_on_signal, &srv);
+    zloop_poller (srv.loop, &sigitem, util_on_signal, &srv);
     size_t tick = s_ping_timeout_ms / 4 < 250 ? (size_t) (s_ping_timeout_ms / 4) : 250;
     zloop_timer (srv.loop, tick ? tick : 1, 0, s_on_tick, &srv);
     zloop_timer (srv.loop, (size_t) s_allocation_interval_ms, 0, s_on_allocate, &srv);

@@ -94,7 +94,7 @@ struct _master_t {
     zhashx_t *offers;                   /* id -> offer_t * (owned) */
     zhashx_t *peers;                    /* route key -> peer_t * (owned) */
     allocator_t *allocator;
-    outmsg_t *out_head, *out_tail;
+    outbox_t outbox;
     bool allocation_pending;
     uint64_t offer_seq;
     int64_t ping_seq;
@@ -108,36 +108,14 @@ struct _master_t {
 static void
 s_queue (master_t *self, const route_t *route, proto_msg_t *msg)
 {
-    outmsg_t *out = xzalloc (sizeof *out);
-    out->route = *route;
-    out->msg = msg;
-    if (self->out_tail)
-        self->out_tail->next = out;
-    else
-        self->out_head = out;
-    self->out_tail = out;
     self->counters.sent[msg->type & 0xff]++;
+    outbox_push (&self->outbox, route, msg);
 }
 
 outmsg_t *
 master_outbox_take (master_t *self)
 {
-    outmsg_t *list = self->out_head;
-    self->out_head = self->out_tail = NULL;
-    return list;
-}
-
-void
-outmsg_destroy_list (outmsg_t **list_p)
-{
-    outmsg_t *out = *list_p;
-    while (out) {
-        outmsg_t *next = out->next;
-        proto_msg_destroy (&out->msg);
-        free (out);
-        out = next;
-    }
-    *list_p = NULL;
+    return outbox_take (&self->outbox);
 }
 
 static void
@@ -148,19 +126,10 @@ static void
 s_reply_error (master_t *self, const route_t *to, const char *code, int in_reply_to,
                const char *fmt, ...)
 {
-    proto_msg_t *msg = proto_msg_new (PROTO_ERROR);
-    char text[PROTO_MAX_TEXT];
     va_list ap;
     va_start (ap, fmt);
-    vsnprintf (text, sizeof text, fmt, ap);
+    s_queue (self, to, proto_error_newv (code, in_reply_to, fmt, ap));
     va_end (ap);
-    proto_text_clean (text);
-    free (msg->u.error.code);
-    free (msg->u.error.message);
-    msg->u.error.code = xstrdup (code);
-    msg->u.error.message = xstrdup (text);
-    msg->u.error.in_reply_to = proto_type_valid (in_reply_to) ? in_reply_to : 0;
-    s_queue (self, to, msg);
 }
 
 static void
@@ -279,7 +248,8 @@ master_destroy (master_t **self_p)
 {
     if (self_p && *self_p) {
         master_t *self = *self_p;
-        outmsg_destroy_list (&self->out_head);
+        outmsg_t *pending = outbox_take (&self->outbox);
+        outmsg_destroy_list (&pending);
         zhashx_destroy (&self->offers);
         zhashx_destroy (&self->agents);
         zhashx_destroy (&self->frameworks);

@@ -37,12 +37,6 @@ typedef enum {
 
 typedef struct _master_t master_t;
 
-typedef struct outmsg {
-    route_t route;
-    proto_msg_t *msg;
-    struct outmsg *next;
-} outmsg_t;
-
 master_t *master_new (const master_config_t *config);
 void master_destroy (master_t **self_p);
 const char *master_id (master_t *self);
@@ -59,9 +53,8 @@ bool master_allocation_pending (master_t *self);
 void master_allocate (master_t *self, int64_t now_ms);
 
 /*  Takes the queued outgoing messages (a list, oldest first); the caller
-    sends and frees them with outmsg_destroy_list.                         */
+    sends and frees them with outmsg_destroy_list (transport.h).           */
 outmsg_t *master_outbox_take (master_t *self);
-void outmsg_destroy_list (outmsg_t **list_p);
 /*  Tells the master a peer could not be reached (EHOSTUNREACH on send).   */
 void master_peer_gone (master_t *self, const route_t *route, int64_t now_ms);
 
