@@ -35,6 +35,7 @@ static char *s_log_level, *s_log;
 static int64_t s_port, s_http_port;
 static int64_t s_ping_timeout_ms, s_ping_misses, s_allocation_interval_ms;
 static int64_t s_refuse_ms, s_max_completed_tasks, s_max_completed_frameworks;
+static int64_t s_offer_timeout_ms;
 
 static const flag_t s_flags[] = {
     { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
@@ -61,6 +62,8 @@ static const flag_t s_flags[] = {
     { "default-refuse", FLAG_DURATION, &s_refuse_ms, "5s", "DURATION",
       "How long a declined agent is filtered when the framework names no time.", 0,
       315360000000LL },
+    { "offer-timeout", FLAG_DURATION, &s_offer_timeout_ms, "0s", "DURATION",
+      "Rescind offers a framework holds longer than this (0s: never).", 0, 315360000000LL },
     { "max-completed-tasks-per-framework", FLAG_INT, &s_max_completed_tasks, "1000", "N",
       "Completed tasks kept in memory per framework.", 0, 10000000 },
     { "max-completed-frameworks", FLAG_INT, &s_max_completed_frameworks, "50", "N",
@@ -253,6 +256,7 @@ main (int argc, char **argv)
         .max_ping_misses = s_ping_misses,
         .allocation_interval_ms = s_allocation_interval_ms,
         .default_refuse_ms = s_refuse_ms,
+        .offer_timeout_ms = s_offer_timeout_ms,
         .max_completed_tasks = s_max_completed_tasks,
         .max_completed_frameworks = s_max_completed_frameworks,
         .min_allocatable = min_alloc,

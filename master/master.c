@@ -100,6 +100,7 @@ struct _master_t {
     int64_t ping_seq;
     int64_t last_ping;
     master_counters_t counters;
+    int64_t now;                        /* of the allocation run in progress */
     zhashx_t *pending_offers;           /* framework id -> proto_msg_t * (during allocate) */
 };
 
@@ -1254,6 +1255,19 @@ master_tick (master_t *self, int64_t now)
             s_queue (self, &a->route, msg);
         }
     }
+    if (self->config.offer_timeout_ms > 0) {
+        /*  Offers held too long go back to the pool (and to others).     */
+        zlistx_t *stale = zlistx_new ();
+        for (offer_t *o = zhashx_first (self->offers); o; o = zhashx_next (self->offers))
+            if (now - o->created >= self->config.offer_timeout_ms)
+                zlistx_add_end (stale, o);
+        for (offer_t *o = zlistx_first (stale); o; o = zlistx_next (stale)) {
+            log_info ("offer %s to framework %s timed out after %" PRId64 " ms", o->id,
+                      o->framework_id, now - o->created);
+            s_offer_remove (self, o, 0, now, true);
+        }
+        zlistx_destroy (&stale);
+    }
     zlistx_t *expired = zlistx_new ();
     for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
         if (f->removed)
@@ -1286,7 +1300,7 @@ s_make_offer (const char *framework_id, const char *agent_id, const cairn_resour
     o->framework_id = xstrdup (framework_id);
     o->agent_id = xstrdup (agent_id);
     resources_copy (&o->resources, resources);
-    o->created = clock_mono_ms ();
+    o->created = self->now;
     zhashx_insert (self->offers, o->id, o);
     zhashx_insert (f->offers, o->id, o);
     zhashx_insert (a->offers, o->id, o);
@@ -1310,6 +1324,7 @@ master_allocate (master_t *self, int64_t now)
 {
     int64_t t0 = zclock_usecs ();
     self->allocation_pending = false;
+    self->now = now;
     allocator_allocate (self->allocator, now, s_make_offer, self);
     for (proto_msg_t *msg = zhashx_first (self->pending_offers); msg;
          msg = zhashx_next (self->pending_offers)) {

@@ -24,6 +24,7 @@ typedef struct {
     int64_t max_ping_misses;
     int64_t allocation_interval_ms;
     int64_t default_refuse_ms;
+    int64_t offer_timeout_ms;           /* 0: offers never time out */
     int64_t max_completed_tasks;        /* per framework */
     int64_t max_completed_frameworks;
     const cairn_resources_t *min_allocatable;
