@@ -68,7 +68,10 @@ void allocator_offer_closed (allocator_t *self, const char *agent_id, const char
 /*  Makes offers of free resources; returns how many.                       */
 size_t allocator_allocate (allocator_t *self, int64_t now_ms, allocator_offer_fn *fn, void *arg);
 
-/*  The framework's dominant share (0..1) and the cluster's totals.        */
+/*  The framework's weighted dominant share.                               */
 double allocator_share (allocator_t *self, const char *framework_id);
+
+/*  Bytes held by the allocator's own data structures (not the process).  */
+size_t allocator_memory (allocator_t *self);
 
 #endif

@@ -16,7 +16,7 @@ TEST_UNIT_LIBS = libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
 EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
-	tests/unit/master
+	tests/unit/master tests/unit/registry
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -39,7 +39,11 @@ tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-ht
 
 tests_unit_master_SOURCES = tests/unit/master.c
 tests_unit_master_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
-tests_unit_master_LDADD = master/libmaster.la $(TEST_UNIT_LIBS)
+tests_unit_master_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)
+
+tests_unit_registry_SOURCES = tests/unit/registry.c
+tests_unit_registry_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master $(SQLITE_CFLAGS)
+tests_unit_registry_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)
 
 # Tools the integration tests drive the daemons with.
 check_PROGRAMS += tests/tools/cairn-poke tests/tools/protodoc
@@ -58,14 +62,17 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 
 # Benchmarks: `make bench` (never part of `make check`).
-EXTRA_PROGRAMS = tests/bench/codec
+EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator
+tests_bench_allocator_SOURCES = tests/bench/allocator.c
+tests_bench_allocator_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
+tests_bench_allocator_LDADD = master/libmaster.la $(TEST_UNIT_LIBS)
 tests_bench_codec_SOURCES = tests/bench/codec.c
 tests_bench_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_bench_codec_LDADD = $(TEST_UNIT_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh
 
-bench: all tests/bench/codec $(check_PROGRAMS)
+bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 	CAIRN_BUILDDIR=$(abs_top_builddir) CAIRN_SRCDIR=$(abs_top_srcdir) \
 		$(SHELL) $(top_srcdir)/tests/bench/run.sh
 .PHONY: bench
