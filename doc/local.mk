@@ -1,6 +1,6 @@
 # doc: the protocol specification and the architecture, installed in
 # $(docdir) and shipped in the tarball.
-dist_doc_DATA += doc/protocol.md doc/architecture.md
+dist_doc_DATA += doc/protocol.md doc/architecture.md doc/performance.md
 
 # Rewrites the generated tables of doc/protocol.md from the codec (see
 # tests/tools/protodoc.c); tests/integration/protocol-doc.sh checks them.

@@ -14,7 +14,8 @@ libframework_libcairn_util_la_SOURCES = \
 	libframework/transport.c libframework/transport.h \
 	libframework/ids.c libframework/ids.h \
 	libframework/objects.c libframework/objects.h \
-	libframework/util.c libframework/util.h
+	libframework/util.c libframework/util.h \
+	libframework/jsonw.c libframework/jsonw.h
 libframework_libcairn_util_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) \

@@ -80,12 +80,22 @@ static const flags_spec_t s_spec = {
     "[OPTIONS]", s_flags, sizeof s_flags / sizeof s_flags[0],
 };
 
+#define STATE_STEP 500          /* /state entries written per loop pass */
+
+typedef struct http_job {
+    state_job_t *state;
+    httpd_request_t *req;
+    struct http_job *next;
+} http_job_t;
+
 typedef struct {
     master_t *master;
     zsock_t *router;
     httpd_t *httpd;
     zloop_t *loop;
     int64_t dropped;            /* messages dropped on a full pipe */
+    http_job_t *jobs;           /* /state documents being written */
+    int job_timer;              /* -1 when no job runs */
 } server_t;
 
 static void
@@ -156,6 +166,51 @@ s_on_allocate (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  One slice of every /state being written, then back to the loop, so
+    messages wait for at most one slice.                                  */
+static int
+s_on_jobs (zloop_t *loop, int timer_id, void *arg)
+{
+    server_t *srv = arg;
+    http_job_t **p = &srv->jobs;
+    while (*p) {
+        http_job_t *job = *p;
+        if (master_state_step (srv->master, job->state, STATE_STEP)) {
+            size_t size;
+            char *text = master_state_take (&job->state, &size);
+            httpd_respond (srv->httpd, &job->req, 200, "application/json", text, size);
+            *p = job->next;
+            free (job);
+        }
+        else
+            p = &job->next;
+    }
+    if (!srv->jobs) {
+        zloop_timer_end (loop, srv->job_timer);
+        srv->job_timer = -1;
+    }
+    return 0;
+}
+
+static void
+s_start_state (server_t *srv, httpd_request_t **req, int64_t now)
+{
+    http_job_t *job = xzalloc (sizeof *job);
+    job->state = master_state_begin (srv->master, now);
+    job->req = *req;
+    *req = NULL;
+    job->next = srv->jobs;
+    srv->jobs = job;
+    if (srv->job_timer < 0)
+        srv->job_timer = zloop_timer (srv->loop, 1, 0, s_on_jobs, srv);
+}
+
+static void
+s_respond_text (server_t *srv, httpd_request_t **req, const char *type, char *text, size_t size)
+{
+    httpd_respond (srv->httpd, req, 200, type, text, size);
+}
+
 static int
 s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -170,10 +225,20 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
         else if (strcmp (path, "/health") == 0)
             httpd_respond_json (srv->httpd, &req, 200, master_health_json (srv->master, now));
         else if (strcmp (path, "/state") == 0)
-            httpd_respond_json (srv->httpd, &req, 200, master_state_json (srv->master, now));
+            s_start_state (srv, &req, now);
+        else if (strcmp (path, "/state/summary") == 0) {
+            size_t size;
+            char *text = master_summary_text (srv->master, now, &size);
+            s_respond_text (srv, &req, "application/json", text, size);
+        }
+        else if (strcmp (path, "/metrics") == 0) {
+            size_t size;
+            char *text = master_metrics_text (srv->master, now, &size);
+            s_respond_text (srv, &req, "text/plain; version=0.0.4; charset=utf-8", text, size);
+        }
         else
             httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
-                                 "(try /health or /state)", path);
+                                 "(try /health, /state, /state/summary or /metrics)", path);
     }
     return 0;
 }
@@ -209,7 +274,7 @@ main (int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 2 : 0;
     int exit_code = 1;
-    server_t srv = { 0 };
+    server_t srv = { .job_timer = -1 };
     cairn_resources_t *min_alloc = cairn_resources_parse (s_min_allocatable);
     int sigfd = -1;
     if (!min_alloc) {
@@ -281,6 +346,13 @@ main (int argc, char **argv)
     zloop_start (srv.loop);
     exit_code = 0;
 done:
+    while (srv.jobs) {
+        http_job_t *job = srv.jobs;
+        srv.jobs = job->next;
+        master_state_job_destroy (&job->state);
+        httpd_request_destroy (&job->req);
+        free (job);
+    }
     zloop_destroy (&srv.loop);
     httpd_destroy (&srv.httpd);
     master_destroy (&srv.master);

@@ -22,6 +22,7 @@
 #include "allocator.h"
 #include "error.h"
 #include "ids.h"
+#include "jsonw.h"
 #include "log.h"
 #include "master.h"
 #include "resources.h"
@@ -1336,122 +1337,480 @@ master_allocate (master_t *self, int64_t now)
     self->counters.last_allocation_us = zclock_usecs () - t0;
 }
 
-/*  Operator views  */
+/*  Operator views
 
-static json_t *
-s_resources_json (const cairn_resources_t *r)
+    /state is written as JSON text in slices: master_state_begin takes a
+    snapshot of the ids to list, and each master_state_step writes up to
+    a budget of entries, looking each id up again (an entry that went
+    away meanwhile is skipped). The loop runs one step per pass, so a
+    large cluster's state never holds up messages for long.               */
+
+typedef enum {
+    PHASE_HEAD, PHASE_AGENTS, PHASE_FRAMEWORKS, PHASE_TASKS, PHASE_COMPLETED, PHASE_OFFERS,
+    PHASE_DONE
+} state_phase_t;
+
+struct _state_job_t {
+    jsonw_t w;
+    int64_t now;
+    state_phase_t phase;
+    size_t cursor;
+    char **agents;                      /* snapshots of ids */
+    size_t nagents;
+    char **frameworks;
+    size_t nframeworks;
+    char **tasks;                       /* "fw/task" of live tasks */
+    size_t ntasks;
+    char **offers;
+    size_t noffers;
+};
+
+static char **
+s_snapshot_keys (zhashx_t *table, size_t *count)
 {
-    json_t *ports = json_array ();
+    size_t n = zhashx_size (table), i = 0;
+    char **keys = xmalloc ((n ? n : 1) * sizeof (char *));
+    for (void *item = zhashx_first (table); item && i < n; item = zhashx_next (table))
+        keys[i++] = xstrdup ((const char *) zhashx_cursor (table));
+    *count = i;
+    return keys;
+}
+
+static void
+s_free_keys (char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free (keys[i]);
+    free (keys);
+}
+
+static void
+s_write_resources (jsonw_t *w, const char *key, const cairn_resources_t *r)
+{
+    jsonw_key (w, key);
+    jsonw_object (w);
+    jsonw_kdouble (w, "cpus", cairn_resources_cpus (r));
+    jsonw_kint (w, "mem", (int64_t) cairn_resources_mem (r));
+    jsonw_kint (w, "disk", (int64_t) cairn_resources_disk (r));
+    jsonw_key (w, "ports");
+    jsonw_array (w);
     size_t n;
     const uint16_t *ranges = cairn_resources_port_ranges (r, &n);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new (ports, json_pack ("[ii]", ranges[2 * i], ranges[2 * i + 1]));
-    return json_pack ("{s:f s:I s:I s:o}", "cpus", cairn_resources_cpus (r),
-                      "mem", (json_int_t) cairn_resources_mem (r),
-                      "disk", (json_int_t) cairn_resources_disk (r), "ports", ports);
+    for (size_t i = 0; i < n; i++) {
+        jsonw_array (w);
+        jsonw_int (w, ranges[2 * i]);
+        jsonw_int (w, ranges[2 * i + 1]);
+        jsonw_end (w, ']');
+    }
+    jsonw_end (w, ']');
+    jsonw_end (w, '}');
 }
 
-static json_t *
-s_kv_json (const proto_kv_t *kv)
+static void
+s_write_kv (jsonw_t *w, const char *key, const proto_kv_t *kv)
 {
-    json_t *obj = json_object ();
+    jsonw_key (w, key);
+    jsonw_object (w);
     for (size_t i = 0; i < kv->count; i++)
-        json_object_set_new (obj, kv->keys[i], json_string (kv->values[i]));
-    return obj;
+        jsonw_kstring (w, kv->keys[i], kv->values[i]);
+    jsonw_end (w, '}');
 }
 
-static json_t *
-s_task_json (const task_t *t)
+static void
+s_write_task (jsonw_t *w, const task_t *t)
 {
     const proto_status_t *s = &t->status;
-    json_t *obj = json_pack ("{s:s s:s s:s s:s s:s s:s s:f s:o}",
-                             "id", t->info.task_id, "name", t->info.name,
-                             "framework_id", t->framework_id, "agent_id", t->agent_id,
-                             "state", cairn_task_state_name (s->state),
-                             "message", s->message, "updated", s->timestamp,
-                             "resources", s_resources_json (t->info.resources));
+    jsonw_object (w);
+    jsonw_kstring (w, "id", t->info.task_id);
+    jsonw_kstring (w, "name", t->info.name);
+    jsonw_kstring (w, "framework_id", t->framework_id);
+    jsonw_kstring (w, "agent_id", t->agent_id);
+    jsonw_kstring (w, "state", cairn_task_state_name (s->state));
     if (s->reason != CAIRN_REASON_NONE)
-        json_object_set_new (obj, "reason", json_string (cairn_reason_name (s->reason)));
+        jsonw_kstring (w, "reason", cairn_reason_name (s->reason));
+    jsonw_kstring (w, "message", s->message);
     if (s->exit_code >= 0)
-        json_object_set_new (obj, "exit_code", json_integer (s->exit_code));
+        jsonw_kint (w, "exit_code", s->exit_code);
     if (s->signal > 0)
-        json_object_set_new (obj, "signal", json_integer (s->signal));
+        jsonw_kint (w, "signal", s->signal);
     if (s->healthy >= 0)
-        json_object_set_new (obj, "healthy", json_boolean (s->healthy));
-    return obj;
+        jsonw_kbool (w, "healthy", s->healthy);
+    jsonw_kdouble (w, "updated", s->timestamp);
+    s_write_resources (w, "resources", t->info.resources);
+    jsonw_end (w, '}');
+}
+
+static void
+s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
+{
+    cairn_resources_t offered, free_res;
+    resources_init (&offered);
+    resources_init (&free_res);
+    for (offer_t *o = zhashx_first (a->offers); o; o = zhashx_next (a->offers))
+        cairn_resources_add (&offered, &o->resources);
+    resources_copy (&free_res, &a->total);
+    if (cairn_resources_subtract (&free_res, &a->used) < 0
+        || cairn_resources_subtract (&free_res, &offered) < 0)
+        resources_clear (&free_res);
+    jsonw_object (w);
+    jsonw_kstring (w, "id", a->id);
+    jsonw_kstring (w, "hostname", a->hostname);
+    jsonw_kstring (w, "http_address", a->http_address);
+    jsonw_kstring (w, "version", a->version);
+    jsonw_kstring (w, "state", a->state == AGENT_ACTIVE ? "ACTIVE" : "UNREACHABLE");
+    s_write_kv (w, "attributes", &a->attributes);
+    s_write_resources (w, "resources", &a->total);
+    s_write_resources (w, "used", &a->used);
+    s_write_resources (w, "offered", &offered);
+    s_write_resources (w, "free", &free_res);
+    jsonw_kint (w, "tasks", (int64_t) zhashx_size (a->tasks));
+    jsonw_kdouble (w, "registered_s_ago", (double) (now - a->registered_at) / 1000.0);
+    jsonw_end (w, '}');
+    resources_fini (&offered);
+    resources_fini (&free_res);
+}
+
+static void
+s_count_states (framework_t *f, int counts[CAIRN_TASK_STATE_COUNT])
+{
+    memset (counts, 0, CAIRN_TASK_STATE_COUNT * sizeof (int));
+    for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks))
+        counts[t->status.state]++;
+    for (task_t *t = zlistx_first (f->completed); t; t = zlistx_next (f->completed))
+        counts[t->status.state]++;
+}
+
+static void
+s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary)
+{
+    int counts[CAIRN_TASK_STATE_COUNT];
+    s_count_states (f, counts);
+    jsonw_object (w);
+    jsonw_kstring (w, "id", f->id);
+    jsonw_kstring (w, "name", f->info.name);
+    jsonw_kstring (w, "role", f->info.role);
+    jsonw_kstring (w, "principal", f->info.principal);
+    jsonw_kstring (w, "user", f->info.user);
+    jsonw_kbool (w, "connected", f->connected);
+    jsonw_kbool (w, "removed", f->removed);
+    jsonw_kdouble (w, "failover_timeout_s", (double) f->info.failover_timeout_ms / 1000.0);
+    jsonw_kbool (w, "partition_aware", f->info.partition_aware);
+    if (!summary)
+        s_write_kv (w, "labels", &f->info.labels);
+    s_write_resources (w, "used", &f->used);
+    jsonw_kdouble (w, "dominant_share", f->removed ? 0.0 : allocator_share (self->allocator, f->id));
+    jsonw_key (w, "tasks");
+    jsonw_object (w);
+    for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
+        if (counts[st])
+            jsonw_kint (w, cairn_task_state_name (st), counts[st]);
+    jsonw_end (w, '}');
+    jsonw_kint (w, "offers", (int64_t) zhashx_size (f->offers));
+    jsonw_end (w, '}');
+}
+
+state_job_t *
+master_state_begin (master_t *self, int64_t now)
+{
+    state_job_t *job = xzalloc (sizeof *job);
+    jsonw_init (&job->w);
+    job->now = now;
+    job->agents = s_snapshot_keys (self->agents, &job->nagents);
+    job->frameworks = s_snapshot_keys (self->frameworks, &job->nframeworks);
+    job->offers = s_snapshot_keys (self->offers, &job->noffers);
+    size_t n = 0;
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks))
+        n += zhashx_size (f->tasks);
+    job->tasks = xmalloc ((n ? n : 1) * sizeof (char *));
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks))
+        for (task_t *t = zhashx_first (f->tasks); t && job->ntasks < n; t = zhashx_next (f->tasks))
+            job->tasks[job->ntasks++] = xstrdup (t->key);
+    return job;
+}
+
+void
+master_state_job_destroy (state_job_t **job_p)
+{
+    if (job_p && *job_p) {
+        state_job_t *job = *job_p;
+        jsonw_fini (&job->w);
+        s_free_keys (job->agents, job->nagents);
+        s_free_keys (job->frameworks, job->nframeworks);
+        s_free_keys (job->tasks, job->ntasks);
+        s_free_keys (job->offers, job->noffers);
+        free (job);
+        *job_p = NULL;
+    }
+}
+
+bool
+master_state_step (master_t *self, state_job_t *job, size_t budget)
+{
+    jsonw_t *w = &job->w;
+    size_t done = 0;
+    while (job->phase != PHASE_DONE && done < budget) {
+        switch (job->phase) {
+            case PHASE_HEAD:
+                jsonw_object (w);
+                jsonw_kstring (w, "master_id", self->id);
+                jsonw_kstring (w, "version", PACKAGE_VERSION);
+                jsonw_kstring (w, "http_address", self->http_address);
+                jsonw_kdouble (w, "uptime_s", (double) (job->now - self->started_at) / 1000.0);
+                jsonw_key (w, "agents");
+                jsonw_array (w);
+                job->phase = PHASE_AGENTS;
+                break;
+            case PHASE_AGENTS:
+                if (job->cursor < job->nagents) {
+                    agent_t *a = zhashx_lookup (self->agents, job->agents[job->cursor++]);
+                    if (a)
+                        s_write_agent (self, w, a, job->now);
+                    done++;
+                    break;
+                }
+                jsonw_end (w, ']');
+                jsonw_key (w, "frameworks");
+                jsonw_array (w);
+                job->phase = PHASE_FRAMEWORKS;
+                job->cursor = 0;
+                break;
+            case PHASE_FRAMEWORKS:
+                if (job->cursor < job->nframeworks) {
+                    framework_t *f = zhashx_lookup (self->frameworks,
+                                                    job->frameworks[job->cursor++]);
+                    if (f) {
+                        s_write_framework (self, w, f, false);
+                        done += 1 + zhashx_size (f->tasks) / 64;
+                    }
+                    break;
+                }
+                jsonw_end (w, ']');
+                jsonw_key (w, "tasks");
+                jsonw_array (w);
+                job->phase = PHASE_TASKS;
+                job->cursor = 0;
+                break;
+            case PHASE_TASKS:
+                if (job->cursor < job->ntasks) {
+                    char *key = job->tasks[job->cursor++];
+                    char *slash = strchr (key, '/');
+                    *slash = '\0';
+                    framework_t *f = zhashx_lookup (self->frameworks, key);
+                    task_t *t = f ? zhashx_lookup (f->tasks, slash + 1) : NULL;
+                    *slash = '/';
+                    if (t)
+                        s_write_task (w, t);
+                    done++;
+                    break;
+                }
+                jsonw_end (w, ']');
+                jsonw_key (w, "completed_tasks");
+                jsonw_array (w);
+                job->phase = PHASE_COMPLETED;
+                job->cursor = 0;
+                break;
+            case PHASE_COMPLETED:
+                if (job->cursor < job->nframeworks) {
+                    framework_t *f = zhashx_lookup (self->frameworks,
+                                                    job->frameworks[job->cursor++]);
+                    if (f) {
+                        for (task_t *t = zlistx_first (f->completed); t;
+                             t = zlistx_next (f->completed))
+                            s_write_task (w, t);
+                        done += 1 + zlistx_size (f->completed);
+                    }
+                    break;
+                }
+                jsonw_end (w, ']');
+                jsonw_key (w, "offers");
+                jsonw_array (w);
+                job->phase = PHASE_OFFERS;
+                job->cursor = 0;
+                break;
+            case PHASE_OFFERS:
+                if (job->cursor < job->noffers) {
+                    offer_t *o = zhashx_lookup (self->offers, job->offers[job->cursor++]);
+                    if (o) {
+                        jsonw_object (w);
+                        jsonw_kstring (w, "id", o->id);
+                        jsonw_kstring (w, "framework_id", o->framework_id);
+                        jsonw_kstring (w, "agent_id", o->agent_id);
+                        s_write_resources (w, "resources", &o->resources);
+                        jsonw_kdouble (w, "age_s", (double) (job->now - o->created) / 1000.0);
+                        jsonw_end (w, '}');
+                    }
+                    done++;
+                    break;
+                }
+                jsonw_end (w, ']');
+                jsonw_end (w, '}');
+                job->phase = PHASE_DONE;
+                break;
+            case PHASE_DONE:
+                break;
+        }
+    }
+    return job->phase == PHASE_DONE;
+}
+
+char *
+master_state_take (state_job_t **job_p, size_t *size)
+{
+    char *text = jsonw_take (&(*job_p)->w, size);
+    master_state_job_destroy (job_p);
+    return text;
+}
+
+char *
+master_state_text (master_t *self, int64_t now, size_t *size)
+{
+    state_job_t *job = master_state_begin (self, now);
+    while (!master_state_step (self, job, SIZE_MAX))
+        ;
+    return master_state_take (&job, size);
 }
 
 json_t *
 master_state_json (master_t *self, int64_t now)
 {
-    json_t *agents = json_array ();
-    json_t *frameworks = json_array ();
-    json_t *tasks = json_array ();
-    json_t *completed = json_array ();
-    json_t *offers = json_array ();
+    size_t size;
+    char *text = master_state_text (self, now, &size);
+    json_t *json = json_loadb (text, size, 0, NULL);
+    free (text);
+    return json;
+}
+
+/*  The counts an operator of a large cluster looks at first, cheap to
+    build: no per-agent or per-task lists.                                */
+char *
+master_summary_text (master_t *self, int64_t now, size_t *size)
+{
+    size_t active = 0, unreachable = 0;
+    cairn_resources_t total, used;
+    resources_init (&total);
+    resources_init (&used);
     for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
-        cairn_resources_t offered, free_res;
-        resources_init (&offered);
-        resources_init (&free_res);
-        for (offer_t *o = zhashx_first (a->offers); o; o = zhashx_next (a->offers))
-            cairn_resources_add (&offered, &o->resources);
-        resources_copy (&free_res, &a->total);
-        if (cairn_resources_subtract (&free_res, &a->used) < 0
-            || cairn_resources_subtract (&free_res, &offered) < 0)
-            resources_clear (&free_res);
-        json_array_append_new (agents, json_pack (
-            "{s:s s:s s:s s:s s:s s:o s:o s:o s:o s:o s:I s:f}",
-            "id", a->id, "hostname", a->hostname, "http_address", a->http_address,
-            "version", a->version,
-            "state", a->state == AGENT_ACTIVE ? "ACTIVE" : "UNREACHABLE",
-            "attributes", s_kv_json (&a->attributes),
-            "resources", s_resources_json (&a->total),
-            "used", s_resources_json (&a->used),
-            "offered", s_resources_json (&offered),
-            "free", s_resources_json (&free_res),
-            "tasks", (json_int_t) zhashx_size (a->tasks),
-            "registered_s_ago", (double) (now - a->registered_at) / 1000.0));
-        resources_fini (&offered);
-        resources_fini (&free_res);
+        if (a->state == AGENT_ACTIVE) {
+            active++;
+            cairn_resources_add (&total, &a->total);
+            cairn_resources_add (&used, &a->used);
+        }
+        else
+            unreachable++;
     }
+    int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
+    jsonw_t w;
+    jsonw_init (&w);
+    jsonw_object (&w);
+    jsonw_kstring (&w, "master_id", self->id);
+    jsonw_kstring (&w, "version", PACKAGE_VERSION);
+    jsonw_kdouble (&w, "uptime_s", (double) (now - self->started_at) / 1000.0);
+    jsonw_key (&w, "agents");
+    jsonw_object (&w);
+    jsonw_kint (&w, "active", (int64_t) active);
+    jsonw_kint (&w, "unreachable", (int64_t) unreachable);
+    jsonw_end (&w, '}');
+    s_write_resources (&w, "resources", &total);
+    s_write_resources (&w, "used", &used);
+    jsonw_key (&w, "frameworks");
+    jsonw_array (&w);
     for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
-        json_t *by_state = json_object ();
-        int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
-        for (task_t *t = zhashx_first (f->tasks); t; t = zhashx_next (f->tasks)) {
-            counts[t->status.state]++;
-            json_array_append_new (tasks, s_task_json (t));
-        }
-        for (task_t *t = zlistx_first (f->completed); t; t = zlistx_next (f->completed)) {
-            counts[t->status.state]++;
-            json_array_append_new (completed, s_task_json (t));
-        }
-        for (int s = 0; s < CAIRN_TASK_STATE_COUNT; s++)
-            if (counts[s])
-                json_object_set_new (by_state, cairn_task_state_name (s), json_integer (counts[s]));
-        json_array_append_new (frameworks, json_pack (
-            "{s:s s:s s:s s:s s:s s:b s:b s:f s:b s:o s:f s:o s:I}",
-            "id", f->id, "name", f->info.name, "role", f->info.role,
-            "principal", f->info.principal, "user", f->info.user,
-            "connected", f->connected, "removed", f->removed,
-            "failover_timeout_s", (double) f->info.failover_timeout_ms / 1000.0,
-            "partition_aware", f->info.partition_aware,
-            "used", s_resources_json (&f->used),
-            "dominant_share", f->removed ? 0.0 : allocator_share (self->allocator, f->id),
-            "tasks", by_state,
-            "offers", (json_int_t) zhashx_size (f->offers)));
+        int fc[CAIRN_TASK_STATE_COUNT];
+        s_count_states (f, fc);
+        for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
+            counts[st] += fc[st];
+        s_write_framework (self, &w, f, true);
     }
-    for (offer_t *o = zhashx_first (self->offers); o; o = zhashx_next (self->offers))
-        json_array_append_new (offers, json_pack ("{s:s s:s s:s s:o s:f}", "id", o->id,
-                                                  "framework_id", o->framework_id,
-                                                  "agent_id", o->agent_id,
-                                                  "resources", s_resources_json (&o->resources),
-                                                  "age_s", (double) (now - o->created) / 1000.0));
-    return json_pack ("{s:s s:s s:s s:f s:o s:o s:o s:o s:o}",
-                      "master_id", self->id, "version", PACKAGE_VERSION,
-                      "http_address", self->http_address,
-                      "uptime_s", (double) (now - self->started_at) / 1000.0,
-                      "agents", agents, "frameworks", frameworks, "tasks", tasks,
-                      "completed_tasks", completed, "offers", offers);
+    jsonw_end (&w, ']');
+    jsonw_key (&w, "tasks");
+    jsonw_object (&w);
+    for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
+        if (counts[st])
+            jsonw_kint (&w, cairn_task_state_name (st), counts[st]);
+    jsonw_end (&w, '}');
+    jsonw_kint (&w, "offers", (int64_t) zhashx_size (self->offers));
+    jsonw_end (&w, '}');
+    resources_fini (&total);
+    resources_fini (&used);
+    return jsonw_take (&w, size);
+}
+
+/*  Prometheus text exposition format, version 0.0.4.                     */
+char *
+master_metrics_text (master_t *self, int64_t now, size_t *size)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    if (!f)
+        oom_abort ();
+    size_t agents[2] = { 0, 0 };
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
+        agents[a->state == AGENT_ACTIVE ? 0 : 1]++;
+    fprintf (f, "# HELP cairn_master_agents Agents known to the master, by state.\n"
+                "# TYPE cairn_master_agents gauge\n"
+                "cairn_master_agents{state=\"active\"} %zu\n"
+                "cairn_master_agents{state=\"unreachable\"} %zu\n", agents[0], agents[1]);
+    size_t fws[3] = { 0, 0, 0 };
+    int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
+    for (framework_t *fw = zhashx_first (self->frameworks); fw; fw = zhashx_next (self->frameworks)) {
+        fws[fw->removed ? 2 : fw->connected ? 0 : 1]++;
+        int fc[CAIRN_TASK_STATE_COUNT];
+        s_count_states (fw, fc);
+        for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
+            counts[st] += fc[st];
+    }
+    fprintf (f, "# HELP cairn_master_frameworks Frameworks known to the master, by state.\n"
+                "# TYPE cairn_master_frameworks gauge\n"
+                "cairn_master_frameworks{state=\"connected\"} %zu\n"
+                "cairn_master_frameworks{state=\"disconnected\"} %zu\n"
+                "cairn_master_frameworks{state=\"removed\"} %zu\n", fws[0], fws[1], fws[2]);
+    fprintf (f, "# HELP cairn_master_tasks Tasks known to the master (live and kept completed), "
+                "by state.\n# TYPE cairn_master_tasks gauge\n");
+    for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
+        fprintf (f, "cairn_master_tasks{state=\"%s\"} %d\n", cairn_task_state_name (st), counts[st]);
+    fprintf (f, "# HELP cairn_master_offers_outstanding Offers made and not yet answered.\n"
+                "# TYPE cairn_master_offers_outstanding gauge\n"
+                "cairn_master_offers_outstanding %zu\n", zhashx_size (self->offers));
+    fprintf (f, "# HELP cairn_master_offers_total Offers made since the master started.\n"
+                "# TYPE cairn_master_offers_total counter\n"
+                "cairn_master_offers_total %" PRIu64 "\n", self->counters.offers_made);
+    fprintf (f, "# HELP cairn_master_allocation_runs_total Allocation runs.\n"
+                "# TYPE cairn_master_allocation_runs_total counter\n"
+                "cairn_master_allocation_runs_total %" PRIu64 "\n", self->counters.allocation_runs);
+    fprintf (f, "# HELP cairn_master_allocation_last_run_seconds Duration of the last allocation "
+                "run.\n# TYPE cairn_master_allocation_last_run_seconds gauge\n"
+                "cairn_master_allocation_last_run_seconds %.6f\n",
+             (double) self->counters.last_allocation_us / 1e6);
+    fprintf (f, "# HELP cairn_master_messages_received_total Valid messages received, by type.\n"
+                "# TYPE cairn_master_messages_received_total counter\n");
+    for (size_t i = 0; i < proto_type_count (); i++) {
+        proto_type_t t = proto_type_at (i);
+        fprintf (f, "cairn_master_messages_received_total{type=\"%s\"} %" PRIu64 "\n",
+                 proto_type_name (t), self->counters.received[t & 0xff]);
+    }
+    fprintf (f, "# HELP cairn_master_messages_sent_total Messages queued for sending, by type.\n"
+                "# TYPE cairn_master_messages_sent_total counter\n");
+    for (size_t i = 0; i < proto_type_count (); i++) {
+        proto_type_t t = proto_type_at (i);
+        fprintf (f, "cairn_master_messages_sent_total{type=\"%s\"} %" PRIu64 "\n",
+                 proto_type_name (t), self->counters.sent[t & 0xff]);
+    }
+    fprintf (f, "# HELP cairn_master_messages_invalid_total Frames the codec refused (dropped "
+                "with an error reply where possible).\n"
+                "# TYPE cairn_master_messages_invalid_total counter\n"
+                "cairn_master_messages_invalid_total %" PRIu64 "\n", self->counters.invalid);
+    fprintf (f, "# HELP cairn_master_messages_refused_total Valid messages a handler refused "
+                "(not registered, wrong role).\n"
+                "# TYPE cairn_master_messages_refused_total counter\n"
+                "cairn_master_messages_refused_total %" PRIu64 "\n", self->counters.refused);
+    fprintf (f, "# HELP cairn_master_uptime_seconds Time since the master started.\n"
+                "# TYPE cairn_master_uptime_seconds gauge\n"
+                "cairn_master_uptime_seconds %.3f\n", (double) (now - self->started_at) / 1000.0);
+    if (fclose (f) != 0)
+        oom_abort ();
+    *size = len;
+    return buf;
 }
 
 json_t *

@@ -62,8 +62,22 @@ void master_peer_gone (master_t *self, const route_t *route, int64_t now_ms);
 /*  Role weights for the allocator (--weights); -1 for a bad weight.     */
 int master_set_weight (master_t *self, const char *role, double weight);
 
-/*  Operator views, as JSON (caller owns the reference).                   */
+/*  Operator views. /state is built in slices so that a large cluster's
+    state never holds the loop up for long: begin takes a snapshot of
+    what to list, each step writes up to `budget` entries and returns true
+    when the document is complete, take hands over the JSON text.          */
+typedef struct _state_job_t state_job_t;
+state_job_t *master_state_begin (master_t *self, int64_t now_ms);
+bool master_state_step (master_t *self, state_job_t *job, size_t budget);
+char *master_state_take (state_job_t **job_p, size_t *size);
+void master_state_job_destroy (state_job_t **job_p);
+/*  The whole of /state at once, as text or parsed (tests, small use).    */
+char *master_state_text (master_t *self, int64_t now_ms, size_t *size);
 json_t *master_state_json (master_t *self, int64_t now_ms);
+/*  /state/summary: counts, resources, frameworks without task lists.     */
+char *master_summary_text (master_t *self, int64_t now_ms, size_t *size);
+/*  /metrics: Prometheus text format.                                      */
+char *master_metrics_text (master_t *self, int64_t now_ms, size_t *size);
 json_t *master_health_json (master_t *self, int64_t now_ms);
 
 /*  Counters for logs and metrics.                                          */
