@@ -435,7 +435,9 @@ main (int argc, char **argv)
     zloop_start (srv.loop);
     exit_code = agent_shutdown_requested (srv.agent) ? 1 : 0;
 done:
-    agent_destroy (&srv.agent, s_shutdown_tasks);
+    /*  A gone agent's tasks are stopped whatever --shutdown-tasks says.  */
+    agent_destroy (&srv.agent, s_shutdown_tasks
+                   || (srv.agent && agent_shutdown_requested (srv.agent)));
     zloop_destroy (&srv.loop);
     httpd_destroy (&srv.httpd);
     zsock_destroy (&srv.sock);

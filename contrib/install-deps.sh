@@ -6,8 +6,8 @@ set -euo pipefail
 PACKAGES=(
     gcc make autoconf automake libtool pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libjansson-dev libcgroup-dev
-    libmicrohttpd-dev libcurl4-openssl-dev
-    curl jq procps bc
+    libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev
+    curl jq procps bc prometheus
 )
 
 missing=()

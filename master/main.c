@@ -35,7 +35,7 @@ static char *s_log_level, *s_log;
 static int64_t s_port, s_http_port;
 static int64_t s_ping_timeout_ms, s_ping_misses, s_allocation_interval_ms;
 static int64_t s_refuse_ms, s_max_completed_tasks, s_max_completed_frameworks;
-static int64_t s_offer_timeout_ms;
+static int64_t s_offer_timeout_ms, s_reregister_timeout_ms;
 
 static const flag_t s_flags[] = {
     { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
@@ -62,6 +62,9 @@ static const flag_t s_flags[] = {
     { "default-refuse", FLAG_DURATION, &s_refuse_ms, "5s", "DURATION",
       "How long a declined agent is filtered when the framework names no time.", 0,
       315360000000LL },
+    { "agent-reregister-timeout", FLAG_DURATION, &s_reregister_timeout_ms, "10m", "DURATION",
+      "After a restart, how long agents in the registry have to re-register before they "
+      "count as unreachable.", 0, 315360000000LL },
     { "offer-timeout", FLAG_DURATION, &s_offer_timeout_ms, "0s", "DURATION",
       "Rescind offers a framework holds longer than this (0s: never).", 0, 315360000000LL },
     { "max-completed-tasks-per-framework", FLAG_INT, &s_max_completed_tasks, "1000", "N",
@@ -95,12 +98,23 @@ typedef struct {
     zloop_t *loop;
     int64_t dropped;            /* messages dropped on a full pipe */
     http_job_t *jobs;           /* /state documents being written */
+    registry_t *registry;
     int job_timer;              /* -1 when no job runs */
 } server_t;
 
-static void
+/*  Ends a loop pass: commits what the pass changed in the registry (one
+    transaction, one fsync: group commit), then sends what the handlers
+    queued, so no message goes out before the decision it depends on is
+    on disk. A failed commit stops the master: it cannot take back what
+    it decided in memory, and a restart reloads what was committed.
+    Returns -1 to end the loop.                                           */
+static int
 s_flush (server_t *srv)
 {
+    if (srv->registry && registry_dirty (srv->registry) && registry_commit (srv->registry) < 0) {
+        log_error ("cannot record the registry's changes, stopping: %s", cairn_strerror_last ());
+        return -1;
+    }
     outmsg_t *list = master_outbox_take (srv->master);
     int64_t now = clock_mono_ms ();
     for (outmsg_t *out = list; out; out = out->next) {
@@ -117,6 +131,7 @@ s_flush (server_t *srv)
         }
     }
     outmsg_destroy_list (&list);
+    return 0;
 }
 
 static int
@@ -142,8 +157,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
     }
     if (master_allocation_pending (srv->master))
         master_allocate (srv->master, clock_mono_ms ());
-    s_flush (srv);
-    return 0;
+    return s_flush (srv);
 }
 
 static int
@@ -153,8 +167,7 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     master_tick (srv->master, clock_mono_ms ());
     if (master_allocation_pending (srv->master))
         master_allocate (srv->master, clock_mono_ms ());
-    s_flush (srv);
-    return 0;
+    return s_flush (srv);
 }
 
 static int
@@ -162,8 +175,7 @@ s_on_allocate (zloop_t *loop, int timer_id, void *arg)
 {
     server_t *srv = arg;
     master_allocate (srv->master, clock_mono_ms ());
-    s_flush (srv);
-    return 0;
+    return s_flush (srv);
 }
 
 /*  One slice of every /state being written, then back to the loop, so
@@ -211,6 +223,41 @@ s_respond_text (server_t *srv, httpd_request_t **req, const char *type, char *te
     httpd_respond (srv->httpd, req, 200, type, text, size);
 }
 
+/*  POST /agents/gone?agent_id=ID[&reason=TEXT] and
+    POST /frameworks/teardown?framework_id=ID: operator decisions. The
+    answer goes out after the decision is committed (and with the
+    messages it causes).                                                  */
+static int
+s_operator_action (server_t *srv, httpd_request_t **req, const char *method, const char *path,
+                   int64_t now)
+{
+    bool gone = strcmp (path, "/agents/gone") == 0;
+    const char *param = gone ? "agent_id" : "framework_id";
+    const char *id = httpd_request_query (*req, param);
+    if (strcmp (method, "POST") != 0) {
+        httpd_respond_error (srv->httpd, req, 405, "%s needs POST", path);
+        return 0;
+    }
+    if (!id || !proto_id_valid (id)) {
+        httpd_respond_error (srv->httpd, req, 400, "%s needs ?%s=ID", path, param);
+        return 0;
+    }
+    int rc = gone ? master_mark_gone (srv->master, id, httpd_request_query (*req, "reason"), now)
+                  : master_teardown (srv->master, id, now);
+    if (rc < 0) {
+        httpd_respond_error (srv->httpd, req, errno == ENOENT ? 404 : 500, "%s",
+                             cairn_strerror_last ());
+        return 0;
+    }
+    if (s_flush (srv) < 0) {
+        httpd_respond_error (srv->httpd, req, 500, "the decision could not be recorded");
+        return -1;
+    }
+    httpd_respond_json (srv->httpd, req, 200,
+                        json_pack ("{s:s s:b}", param, id, gone ? "gone" : "removed", true));
+    return 0;
+}
+
 static int
 s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -219,7 +266,12 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
     while ((req = httpd_recv (srv->httpd))) {
         const char *path = httpd_request_path (req);
         int64_t now = clock_mono_ms ();
-        if (strcmp (httpd_request_method (req), "GET") != 0)
+        const char *method = httpd_request_method (req);
+        if (strcmp (path, "/agents/gone") == 0 || strcmp (path, "/frameworks/teardown") == 0) {
+            if (s_operator_action (srv, &req, method, path, now) < 0)
+                return -1;
+        }
+        else if (strcmp (method, "GET") != 0)
             httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
                                  httpd_request_method (req), path);
         else if (strcmp (path, "/health") == 0)
@@ -316,6 +368,11 @@ main (int argc, char **argv)
     snprintf (http_address, sizeof http_address, "%s:%d",
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
 
+    srv.registry = registry_open (s_work_dir);
+    if (!srv.registry) {
+        log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
     master_config_t config = {
         .ping_interval_ms = s_ping_timeout_ms,
         .max_ping_misses = s_ping_misses,
@@ -326,8 +383,14 @@ main (int argc, char **argv)
         .max_completed_frameworks = s_max_completed_frameworks,
         .min_allocatable = min_alloc,
         .http_address = http_address,
+        .registry = srv.registry,
+        .agent_reregister_timeout_ms = s_reregister_timeout_ms,
     };
     srv.master = master_new (&config);
+    if (master_recover (srv.master, clock_mono_ms ()) < 0) {
+        log_error ("cannot read the registry: %s", cairn_strerror_last ());
+        goto done;
+    }
     if (s_apply_weights (srv.master, s_weights) < 0) {
         exit_code = 2;
         goto done;
@@ -356,6 +419,7 @@ done:
     zloop_destroy (&srv.loop);
     httpd_destroy (&srv.httpd);
     master_destroy (&srv.master);
+    registry_close (&srv.registry);
     zsock_destroy (&srv.router);
     cairn_resources_destroy (&min_alloc);
     if (sigfd >= 0)

@@ -94,6 +94,8 @@ struct _master_t {
     zhashx_t *frameworks;               /* id -> framework_t * (owned) */
     zhashx_t *offers;                   /* id -> offer_t * (owned) */
     zhashx_t *peers;                    /* route key -> peer_t * (owned) */
+    zhashx_t *gone;                     /* agent id -> reason, of gone agents */
+    int64_t recovery_deadline;          /* for AGENT_RECOVERING agents */
     allocator_t *allocator;
     outbox_t outbox;
     bool allocation_pending;
@@ -237,6 +239,8 @@ master_new (const master_config_t *config)
     zhashx_set_destructor (self->offers, s_offer_destructor);
     self->peers = zhashx_new ();
     zhashx_set_destructor (self->peers, s_peer_destructor);
+    self->gone = zhashx_new ();
+    zhashx_set_destructor (self->gone, (zhashx_destructor_fn *) zstr_free);
     /*  Filled during one allocation run and emptied at its end; holds no
         references between runs.                                           */
     self->pending_offers = zhashx_new ();
@@ -256,6 +260,7 @@ master_destroy (master_t **self_p)
         zhashx_destroy (&self->agents);
         zhashx_destroy (&self->frameworks);
         zhashx_destroy (&self->peers);
+        zhashx_destroy (&self->gone);
         zhashx_destroy (&self->pending_offers);
         allocator_destroy (&self->allocator);
         free (self->http_address);
@@ -631,6 +636,19 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
 {
     agent_t *a = NULL;
     bool known = false;
+    const char *gone_reason = *r->agent_id ? zhashx_lookup (self->gone, r->agent_id) : NULL;
+    if (gone_reason) {
+        log_warn ("agent %s (%s) is gone (%s): telling it to shut down", r->agent_id,
+                  r->hostname, gone_reason);
+        proto_msg_t *msg = proto_msg_new (PROTO_AGENT_SHUTDOWN);
+        free (msg->u.agent_shutdown.message);
+        msg->u.agent_shutdown.message = xasprintf ("agent %s was marked gone (%s): shut down "
+                                                   "its tasks and start it with a fresh work "
+                                                   "directory to rejoin", r->agent_id,
+                                                   gone_reason);
+        s_queue (self, from, msg);
+        return;
+    }
     if (*r->agent_id)
         a = zhashx_lookup (self->agents, r->agent_id);
     else {
@@ -657,6 +675,10 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     s_set_str (&a->hostname, r->hostname);
     s_set_str (&a->http_address, r->http_address);
     s_set_str (&a->version, r->version);
+    if (self->config.registry
+        && registry_admit_agent (self->config.registry, a->id, a->hostname, a->http_address,
+                                 clock_wall ()) < 0)
+        log_error ("%s", cairn_strerror_last ());
     proto_kv_fini (&a->attributes);
     proto_kv_copy (&a->attributes, &r->attributes);
     resources_copy (&a->total, r->resources);
@@ -1207,6 +1229,109 @@ master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t no
     proto_msg_destroy (&msg);
 }
 
+/*  Registry, gone agents, teardown  */
+
+static void
+s_recover_agent (const registry_agent_t *ra, void *arg)
+{
+    master_t *self = arg;
+    if (ra->state == REGISTRY_AGENT_GONE) {
+        zhashx_update (self->gone, ra->id, xstrdup (ra->gone_reason ? ra->gone_reason : ""));
+        return;
+    }
+    if (zhashx_lookup (self->agents, ra->id))
+        return;
+    agent_t *a = xzalloc (sizeof *a);
+    a->id = xstrdup (ra->id);
+    a->hostname = xstrdup (ra->hostname);
+    a->http_address = xstrdup (ra->http_address);
+    a->version = xstrdup ("");
+    a->tasks = zhashx_new ();
+    a->offers = zhashx_new ();
+    a->state = AGENT_RECOVERING;
+    zhashx_insert (self->agents, a->id, a);
+}
+
+int
+master_recover (master_t *self, int64_t now)
+{
+    if (!self->config.registry)
+        return 0;
+    int n = registry_load (self->config.registry, s_recover_agent, self);
+    if (n < 0)
+        return -1;
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
+        a->registered_at = a->last_seen = now;
+    self->recovery_deadline = now + self->config.agent_reregister_timeout_ms;
+    log_info ("recovered %d agents from the registry (%zu gone); waiting up to %" PRId64
+              " ms for the others to re-register", n, zhashx_size (self->gone),
+              self->config.agent_reregister_timeout_ms);
+    return n;
+}
+
+int
+master_mark_gone (master_t *self, const char *agent_id, const char *reason, int64_t now)
+{
+    if (zhashx_lookup (self->gone, agent_id))
+        return 0;
+    agent_t *a = zhashx_lookup (self->agents, agent_id);
+    if (!a)
+        return error_set (ENOENT, "agent %s is not known to the master", agent_id);
+    if (!reason || !*reason)
+        reason = "marked gone by an operator";
+    if (self->config.registry
+        && registry_mark_gone (self->config.registry, agent_id, reason, clock_wall ()) < 0)
+        return -1;
+    log_warn ("agent %s (%s) is gone: %s", a->id, a->hostname, reason);
+    s_rescind_all (self, a->offers, now);
+    /*  Its tasks end for good.                                           */
+    zlistx_t *tasks = zlistx_new ();
+    for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks))
+        zlistx_add_end (tasks, t);
+    zhashx_t *told = zhashx_new ();
+    for (task_t *t = zlistx_first (tasks); t; t = zlistx_next (tasks)) {
+        framework_t *f = zhashx_lookup (self->frameworks, t->framework_id);
+        bool aware = f && f->info.partition_aware;
+        proto_msg_t *msg = s_status_msg (t->framework_id, t->info.task_id, a->id,
+                                         aware ? CAIRN_TASK_GONE : CAIRN_TASK_LOST,
+                                         CAIRN_REASON_AGENT_REMOVED, "agent %s (%s) is gone: %s",
+                                         a->id, a->hostname, reason);
+        s_task_update (self, t, &msg->u.status, now);
+        s_to_framework (self, f, msg);
+        if (f && !zhashx_lookup (told, f->id)) {
+            zhashx_insert (told, f->id, f);
+            proto_msg_t *lost = proto_msg_new (PROTO_AGENT_LOST);
+            s_set_str (&lost->u.agent_lost.agent_id, a->id);
+            s_to_framework (self, f, lost);
+        }
+    }
+    zhashx_destroy (&told);
+    zlistx_destroy (&tasks);
+    if (a->state == AGENT_ACTIVE) {
+        proto_msg_t *msg = proto_msg_new (PROTO_AGENT_SHUTDOWN);
+        free (msg->u.agent_shutdown.message);
+        msg->u.agent_shutdown.message = xasprintf ("agent %s was marked gone (%s): shut down "
+                                                   "its tasks", a->id, reason);
+        s_queue (self, &a->route, msg);
+    }
+    s_unbind_peer (self, a->route_key, PEER_AGENT, a->id);
+    allocator_remove_agent (self->allocator, a->id);
+    zhashx_update (self->gone, a->id, xstrdup (reason));
+    zhashx_delete (self->agents, a->id);
+    self->allocation_pending = true;
+    return 0;
+}
+
+int
+master_teardown (master_t *self, const char *framework_id, int64_t now)
+{
+    framework_t *f = zhashx_lookup (self->frameworks, framework_id);
+    if (!f || f->removed)
+        return error_set (ENOENT, "framework %s is not a running framework", framework_id);
+    s_framework_teardown (self, f, now, "an operator tore it down");
+    return 0;
+}
+
 void
 master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault)
 {
@@ -1245,7 +1370,16 @@ master_tick (master_t *self, int64_t now)
         self->last_ping = now;
         self->ping_seq++;
     }
+    bool recovery_over = self->recovery_deadline && now >= self->recovery_deadline;
+    if (recovery_over)
+        self->recovery_deadline = 0;
     for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
+        if (a->state == AGENT_RECOVERING && recovery_over) {
+            log_warn ("agent %s (%s) did not re-register within %" PRId64 " ms of the "
+                      "master's restart: unreachable", a->id, a->hostname,
+                      self->config.agent_reregister_timeout_ms);
+            a->state = AGENT_UNREACHABLE;
+        }
         if (a->state != AGENT_ACTIVE)
             continue;
         if (now - a->last_seen > timeout)
@@ -1457,7 +1591,8 @@ s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
     jsonw_kstring (w, "hostname", a->hostname);
     jsonw_kstring (w, "http_address", a->http_address);
     jsonw_kstring (w, "version", a->version);
-    jsonw_kstring (w, "state", a->state == AGENT_ACTIVE ? "ACTIVE" : "UNREACHABLE");
+    jsonw_kstring (w, "state", a->state == AGENT_ACTIVE ? "ACTIVE"
+                              : a->state == AGENT_RECOVERING ? "RECOVERING" : "UNREACHABLE");
     s_write_kv (w, "attributes", &a->attributes);
     s_write_resources (w, "resources", &a->total);
     s_write_resources (w, "used", &a->used);
@@ -1643,6 +1778,16 @@ master_state_step (master_t *self, state_job_t *job, size_t budget)
                     break;
                 }
                 jsonw_end (w, ']');
+                jsonw_key (w, "gone_agents");
+                jsonw_array (w);
+                for (char *reason = zhashx_first (self->gone); reason;
+                     reason = zhashx_next (self->gone)) {
+                    jsonw_object (w);
+                    jsonw_kstring (w, "id", (const char *) zhashx_cursor (self->gone));
+                    jsonw_kstring (w, "reason", reason);
+                    jsonw_end (w, '}');
+                }
+                jsonw_end (w, ']');
                 jsonw_end (w, '}');
                 job->phase = PHASE_DONE;
                 break;
@@ -1696,7 +1841,7 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
             cairn_resources_add (&used, &a->used);
         }
         else
-            unreachable++;
+            unreachable++;      /* or recovering after a restart */
     }
     int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
     jsonw_t w;
@@ -1744,13 +1889,16 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
     FILE *f = open_memstream (&buf, &len);
     if (!f)
         oom_abort ();
-    size_t agents[2] = { 0, 0 };
+    size_t agents[3] = { 0, 0, 0 };
     for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
-        agents[a->state == AGENT_ACTIVE ? 0 : 1]++;
+        agents[a->state]++;
     fprintf (f, "# HELP cairn_master_agents Agents known to the master, by state.\n"
                 "# TYPE cairn_master_agents gauge\n"
                 "cairn_master_agents{state=\"active\"} %zu\n"
-                "cairn_master_agents{state=\"unreachable\"} %zu\n", agents[0], agents[1]);
+                "cairn_master_agents{state=\"unreachable\"} %zu\n"
+                "cairn_master_agents{state=\"recovering\"} %zu\n"
+                "cairn_master_agents{state=\"gone\"} %zu\n", agents[AGENT_ACTIVE],
+             agents[AGENT_UNREACHABLE], agents[AGENT_RECOVERING], zhashx_size (self->gone));
     size_t fws[3] = { 0, 0, 0 };
     int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
     for (framework_t *fw = zhashx_first (self->frameworks); fw; fw = zhashx_next (self->frameworks)) {

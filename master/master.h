@@ -17,6 +17,7 @@
 
 #include "cairn.h"
 #include "proto.h"
+#include "registry.h"
 #include "transport.h"
 
 typedef struct {
@@ -29,11 +30,14 @@ typedef struct {
     int64_t max_completed_frameworks;
     const cairn_resources_t *min_allocatable;
     const char *http_address;           /* "IP:PORT" told to clients */
+    registry_t *registry;               /* durable agent registry, or NULL */
+    int64_t agent_reregister_timeout_ms; /* after a restart */
 } master_config_t;
 
 typedef enum {
     AGENT_ACTIVE,
     AGENT_UNREACHABLE,
+    AGENT_RECOVERING,                   /* in the registry, not re-registered yet */
 } agent_state_t;
 
 typedef struct _master_t master_t;
@@ -41,6 +45,22 @@ typedef struct _master_t master_t;
 master_t *master_new (const master_config_t *config);
 void master_destroy (master_t **self_p);
 const char *master_id (master_t *self);
+
+/*  After a restart: reads the registry's admitted and gone agents. The
+    admitted ones have until now + agent_reregister_timeout_ms to come
+    back before they count as unreachable. Returns how many were read.    */
+int master_recover (master_t *self, int64_t now_ms);
+
+/*  An operator's decision that an agent is gone for good: its tasks are
+    reported TASK_GONE (TASK_LOST to frameworks that are not partition
+    aware) with REASON_AGENT_REMOVED, its resources leave the cluster,
+    the decision is recorded in the registry, and the agent (now, or
+    whenever it comes back) is told to shut down. -1 (ENOENT) for an
+    unknown agent; 0 if it already was gone.                               */
+int master_mark_gone (master_t *self, const char *agent_id, const char *reason, int64_t now_ms);
+/*  Tears a framework down at once, as if it unregistered. -1 (ENOENT) for
+    an unknown or already removed framework.                              */
+int master_teardown (master_t *self, const char *framework_id, int64_t now_ms);
 
 /*  Handles one decoded message from `from`; takes ownership of msg.       */
 void master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t now_ms);

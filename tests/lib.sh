@@ -125,6 +125,7 @@ start_master () {
     MASTER_HTTP_PORT=$(free_port) || return 1
     MASTER=127.0.0.1:$MASTER_PORT
     MASTER_HTTP=127.0.0.1:$MASTER_HTTP_PORT
+    MASTER_FLAGS=("$@")
     run_bg master "$MASTER_BIN" --ip=127.0.0.1 --port="$MASTER_PORT" \
         --http-port="$MASTER_HTTP_PORT" --work-dir="$T/master" "$@"
     if ! wait_for 20 http_get "http://$MASTER_HTTP/health"; then
@@ -156,6 +157,99 @@ agent_registered () {
 # The agent's HTTP address, from the master's state.
 agent_http () {
     master_state | jq -r --arg h "$1" '.agents[] | select(.hostname == $h) | .http_address'
+}
+
+# stop_master: stops the running master with SIGTERM and waits (up to
+# 20 s) for it to exit; returns 1 if it had to be killed. Its log is
+# still checked by stop_all.
+stop_master () {
+    local pid=$PID_master waited=0
+    kill -TERM "$pid" 2>/dev/null
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt 200 ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return 1
+    fi
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+# restart_master [FLAGS...]: starts a master again on the ports and work
+# dir of the last start_master, with its flags (or FLAGS if given);
+# logs to $T/masterN.log and sets PID_master. Call stop_master first.
+_master_runs=1
+restart_master () {
+    [ $# -gt 0 ] && MASTER_FLAGS=("$@")
+    _master_runs=$((_master_runs + 1))
+    run_bg "master$_master_runs" "$MASTER_BIN" --ip=127.0.0.1 --port="$MASTER_PORT" \
+        --http-port="$MASTER_HTTP_PORT" --work-dir="$T/master" "${MASTER_FLAGS[@]}"
+    eval "PID_master=\$PID_master$_master_runs"
+    if ! wait_for 30 http_get "http://$MASTER_HTTP/health"; then
+        diag "the master did not come back; its log:"
+        sed 's/^/#   /' "$T/master$_master_runs.log" | tail -20
+        return 1
+    fi
+}
+
+# start_sched NAME [FLAGS...]: starts tests/tools/cairn-sched against the
+# master, reading commands from the fifo $T/NAME.in and printing to
+# $T/NAME.log; sets PID_NAME. Send it commands with sched_cmd. It is
+# stopped by stop_all like the daemons (SIGTERM makes it stop with
+# failover).
+SCHED_BIN=$B/tests/tools/cairn-sched
+start_sched () {
+    local name=$1 fd
+    shift
+    rm -f "$T/$name.in"
+    mkfifo "$T/$name.in" || return 1
+    # Read-write, so that opening it blocks neither side and the
+    # scheduler never sees end-of-file between commands.
+    exec {fd}<>"$T/$name.in"
+    "$SCHED_BIN" --master="$MASTER" "$@" <"$T/$name.in" >"$T/$name.log" 2>&1 {fd}>&- &
+    PIDS+=($!)
+    LOGS+=("$T/$name.log")
+    eval "PID_$name=$!"
+    eval "_sched_fd_$name=$fd"
+}
+
+# sched_cmd NAME COMMAND...: sends one command line to a scheduler.
+sched_cmd () {
+    local name=$1 fd
+    shift
+    eval "fd=\$_sched_fd_$name"
+    printf '%s\n' "$*" >&"$fd"
+}
+
+# sched_lines NAME REGEX: the scheduler's output lines matching REGEX
+# (extended), with any --timestamps prefix kept.
+sched_lines () {
+    grep -E -- "$2" "$T/$1.log"
+}
+
+# wait_line SECONDS NAME REGEX [COUNT]: waits until the scheduler printed
+# at least COUNT (default 1) lines matching REGEX.
+wait_line () {
+    wait_for "$1" _has_lines "$2" "$3" "${4:-1}"
+}
+_has_lines () {
+    [ "$(grep -cE -- "$2" "$T/$1.log")" -ge "$3" ]
+}
+
+# sched_fwid NAME: the framework id the scheduler registered with.
+sched_fwid () {
+    awk '{ for (i = 1; i <= 2; i++) if ($i == "registered" || $i == "reregistered") {
+               print $(i + 1); exit } }' "$T/$1.log"
+}
+
+# fw_tasks FRAMEWORK_ID STATE: how many of the framework's live tasks the
+# master's /state lists in STATE.
+fw_tasks () {
+    master_state | jq --arg f "$1" --arg s "$2" \
+        '[.tasks[] | select(.framework_id == $f and .state == $s)] | length'
 }
 
 # Stops every process this test started, by PID, with SIGTERM. A process

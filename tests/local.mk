@@ -57,6 +57,8 @@ tests_tools_protodoc_LDADD = $(TEST_UNIT_LIBS)
 INTEGRATION_TESTS = \
 	tests/integration/hello.sh \
 	tests/integration/hostile.sh \
+	tests/integration/master-endpoints.sh \
+	tests/integration/master-gone.sh \
 	tests/integration/protocol-doc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
@@ -65,7 +67,7 @@ EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator
 tests_bench_allocator_SOURCES = tests/bench/allocator.c
 tests_bench_allocator_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
-tests_bench_allocator_LDADD = master/libmaster.la $(TEST_UNIT_LIBS)
+tests_bench_allocator_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)
 tests_bench_codec_SOURCES = tests/bench/codec.c
 tests_bench_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_bench_codec_LDADD = $(TEST_UNIT_LIBS)
