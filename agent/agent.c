@@ -63,6 +63,7 @@ struct _agent_t {
     char *id;                           /* "" until registered once */
     bool registered;
     bool shutdown;
+    int64_t now;                        /* of the last handler or tick call */
     int64_t ping_ms;
     int64_t last_heard;
     int64_t next_register;
@@ -173,7 +174,7 @@ s_status (agent_t *self, task_t *t, cairn_task_state_t state, cairn_reason_t rea
     t->updates_tail = u;
     if (head) {
         t->retry_ms = UPDATE_RETRY_MIN_MS;
-        s_send_head (self, t, clock_mono_ms ());
+        s_send_head (self, t, self->now);
     }
 }
 
@@ -486,6 +487,7 @@ agent_shutdown_requested (agent_t *self)
 void
 agent_handle (agent_t *self, proto_msg_t *msg, int64_t now)
 {
+    self->now = now;
     self->last_heard = now;
     switch (msg->type) {
         case PROTO_AGENT_REGISTERED: {
@@ -570,6 +572,7 @@ agent_handle_invalid (agent_t *self, const char *why)
 void
 agent_tick (agent_t *self, int64_t now)
 {
+    self->now = now;
     if (!self->registered && now >= self->next_register) {
         s_send_register (self);
         self->next_register = now + self->backoff;

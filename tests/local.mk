@@ -16,7 +16,7 @@ TEST_UNIT_LIBS = libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
 EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
-	tests/unit/master tests/unit/registry
+	tests/unit/master tests/unit/agent tests/unit/registry
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -36,6 +36,10 @@ tests_unit_httpd_SOURCES = tests/unit/httpd.c
 tests_unit_httpd_CFLAGS = $(TEST_UNIT_CFLAGS) $(CURL_CFLAGS)
 tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-httpc.la \
 	$(TEST_UNIT_LIBS) $(MICROHTTPD_LIBS) $(CURL_LIBS)
+
+tests_unit_agent_SOURCES = tests/unit/agent.c
+tests_unit_agent_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
+tests_unit_agent_LDADD = agent/libagent.la $(TEST_UNIT_LIBS)
 
 tests_unit_master_SOURCES = tests/unit/master.c
 tests_unit_master_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
