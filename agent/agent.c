@@ -492,6 +492,10 @@ agent_handle (agent_t *self, proto_msg_t *msg, int64_t now)
     switch (msg->type) {
         case PROTO_AGENT_REGISTERED: {
             proto_agent_registered_t *r = &msg->u.agent_registered;
+            /*  The answer to a registration resent before the first
+                answer came: nothing new, and no need to resend updates.   */
+            if (self->registered && strcmp (r->agent_id, self->id) == 0)
+                break;
             bool first = !*self->id;
             s_set_str (&self->id, r->agent_id);
             self->registered = true;

@@ -103,6 +103,7 @@ struct _cairn_driver_t {
     zsock_t *sock;
     bool registered;
     bool ever_registered;
+    bool suppressed;                    /* the scheduler asked, not revived */
     int64_t last_heard;
     int64_t ping_ms;
     int64_t next_register;
@@ -342,6 +343,9 @@ s_send_register (cairn_driver_t *self)
     proto_msg_t *msg = proto_msg_new (PROTO_FRAMEWORK_REGISTER);
     proto_framework_info_fini (&msg->u.framework);
     proto_framework_info_copy (&msg->u.framework, &self->info);
+    /*  A restarted master must not offer what the scheduler suppressed,
+        not even once before a SUPPRESS could arrive.                      */
+    msg->u.framework.suppressed = self->suppressed;
     s_send (self, msg);
     proto_msg_destroy (&msg);
 }
@@ -470,6 +474,10 @@ s_process_cmd (cairn_driver_t *self, cmd_t *cmd, bool *stop)
     }
     if (cmd->kind == CMD_ACCEPT)
         s_pick_ports (self, cmd);
+    if (cmd->msg->type == PROTO_SUPPRESS)
+        self->suppressed = true;
+    else if (cmd->msg->type == PROTO_REVIVE)
+        self->suppressed = false;
     s_send (self, cmd->msg);
     if (cmd->kind == CMD_ACCEPT || cmd->kind == CMD_DECLINE) {
         proto_strs_t *ids = cmd->kind == CMD_ACCEPT ? &cmd->msg->u.accept.offer_ids

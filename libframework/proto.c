@@ -109,6 +109,7 @@ FIELDS (framework_info,
     STR (proto_framework_info_t, hostname, 0, PROTO_MAX_NAME),
     INT (proto_framework_info_t, failover_timeout_ms, 0, 0, 10 * YEAR_MS, 0),
     BOOL (proto_framework_info_t, partition_aware, 0),
+    BOOL (proto_framework_info_t, suppressed, 0),
     KV (proto_framework_info_t, labels, 0, PROTO_MAX_KV, PROTO_MAX_NAME));
 SCHEMA (framework_info, proto_framework_info_t, "framework");
 

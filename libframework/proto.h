@@ -87,6 +87,7 @@ typedef struct {
     char *hostname;
     int64_t failover_timeout_ms;
     bool partition_aware;
+    bool suppressed;                /* offers suppressed (re-registration) */
     proto_kv_t labels;
 } proto_framework_info_t;
 

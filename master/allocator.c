@@ -650,7 +650,8 @@ allocator_allocate (allocator_t *self, int64_t now_ms, allocator_offer_fn *fn, v
             self->order[n++] = (int32_t) i;
         }
     }
-    qsort_r (self->order, n, sizeof (int32_t), s_order_cmp, self);
+    if (n > 1)
+        qsort_r (self->order, n, sizeof (int32_t), s_order_cmp, self);
     size_t offers = 0;
     if (n > 0) {
         if (self->all_candidates) {

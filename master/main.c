@@ -295,7 +295,7 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
     return 0;
 }
 
-/*  "prod=2,batch=1" -> weights.                                           */
+/*  "prod=2,batch=1" -> weights; with master NULL, only checks the text.  */
 static int
 s_apply_weights (master_t *master, const char *text)
 {
@@ -307,8 +307,8 @@ s_apply_weights (master_t *master, const char *text)
         char *eq = strchr (item, '=');
         char *end = NULL;
         double w = eq ? strtod (eq + 1, &end) : 0;
-        if (!eq || eq == item || !end || *end || eq[1] == '\0'
-            || master_set_weight (master, (*eq = '\0', item), w) < 0) {
+        if (!eq || eq == item || !end || *end || eq[1] == '\0' || !(w > 0) || w > 1e9
+            || (master && master_set_weight (master, (*eq = '\0', item), w) < 0)) {
             fprintf (stderr, "cairn-master: --weights: '%s' is not ROLE=WEIGHT with a positive "
                      "weight\n", item);
             rc = -1;
@@ -331,6 +331,10 @@ main (int argc, char **argv)
     int sigfd = -1;
     if (!min_alloc) {
         fprintf (stderr, "cairn-master: --min-allocatable: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
+    if (s_apply_weights (NULL, s_weights) < 0) {
         exit_code = 2;
         goto done;
     }

@@ -590,6 +590,17 @@ s_framework_disconnected (master_t *self, framework_t *f, int64_t now, const cha
 
 /*  Agents  */
 
+/*  AGENT_LOST to each framework in `told` (id -> framework_t *).         */
+static void
+s_tell_agent_lost (master_t *self, zhashx_t *told, const char *agent_id)
+{
+    for (framework_t *f = zhashx_first (told); f; f = zhashx_next (told)) {
+        proto_msg_t *lost = proto_msg_new (PROTO_AGENT_LOST);
+        s_set_str (&lost->u.agent_lost.agent_id, agent_id);
+        s_to_framework (self, f, lost);
+    }
+}
+
 static void
 s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
 {
@@ -618,13 +629,10 @@ s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
                                                CAIRN_REASON_AGENT_DISCONNECTED,
                                                "agent %s (%s) stopped answering the master",
                                                a->id, a->hostname));
-        if (!zhashx_lookup (told, f->id)) {
-            zhashx_insert (told, f->id, f);
-            proto_msg_t *lost = proto_msg_new (PROTO_AGENT_LOST);
-            s_set_str (&lost->u.agent_lost.agent_id, a->id);
-            s_to_framework (self, f, lost);
-        }
+        zhashx_update (told, f->id, f);
     }
+    /*  Then, once every task's update is out, the agent itself.          */
+    s_tell_agent_lost (self, told, a->id);
     zhashx_destroy (&told);
 }
 
@@ -715,9 +723,11 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
         task_t *t = zhashx_lookup (f->tasks, rt->task.task_id);
         if (t && strcmp (t->agent_id, a->id) != 0)
             continue;           /* the same id on another agent: keep ours */
+        /*  A task reported in a terminal state still has its last update
+            on the way (the agent reports only tasks with unacknowledged
+            updates): that update records how it ended and tells the
+            framework, once. Until then the task stays as it was.         */
         bool terminal = cairn_task_state_is_terminal (rt->state);
-        if (!t && terminal)
-            continue;           /* its own updates will tell the framework */
         if (!t) {
             t = s_task_add (self, f, a, &rt->task, rt->state);
             allocator_add_used (self->allocator, a->id, f->id, t->info.resources);
@@ -731,18 +741,13 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
             s_set_str (&kill->u.kill_task.task_id, t->info.task_id);
             s_queue (self, from, kill);
         }
-        if (t->status.state != rt->state) {
+        if (t->status.state != rt->state && !terminal) {
             proto_msg_t *msg = s_status_msg (f->id, t->info.task_id, a->id, rt->state,
                                              CAIRN_REASON_RECONCILIATION,
                                              "agent %s re-registered and reports the task",
                                              a->id);
             s_task_update (self, t, &msg->u.status, now);
-            /*  An ended task's own update is still on its way from the
-                agent: the framework hears the end from it, once.          */
-            if (terminal)
-                proto_msg_destroy (&msg);
-            else
-                s_to_framework (self, f, msg);
+            s_to_framework (self, f, msg);
         }
     }
     /*  Tasks the agent no longer knows are gone.                          */
@@ -812,6 +817,7 @@ s_handle_framework_register (master_t *self, const route_t *from, proto_framewor
     f->last_seen = now;
     f->route = *from;
     s_bind_peer (self, from, f->route_key, PEER_FRAMEWORK, f->id);
+    allocator_suppress (self->allocator, f->id, info->suppressed);
     allocator_activate_framework (self->allocator, f->id, true);
     log_info ("framework %s (%s, role %s) %s", f->id, f->info.name, f->info.role,
               again ? "re-registered" : "registered");
@@ -1298,13 +1304,10 @@ master_mark_gone (master_t *self, const char *agent_id, const char *reason, int6
                                          a->id, a->hostname, reason);
         s_task_update (self, t, &msg->u.status, now);
         s_to_framework (self, f, msg);
-        if (f && !zhashx_lookup (told, f->id)) {
-            zhashx_insert (told, f->id, f);
-            proto_msg_t *lost = proto_msg_new (PROTO_AGENT_LOST);
-            s_set_str (&lost->u.agent_lost.agent_id, a->id);
-            s_to_framework (self, f, lost);
-        }
+        if (f)
+            zhashx_update (told, f->id, f);
     }
+    s_tell_agent_lost (self, told, a->id);
     zhashx_destroy (&told);
     zlistx_destroy (&tasks);
     if (a->state == AGENT_ACTIVE) {

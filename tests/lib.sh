@@ -63,6 +63,20 @@ diag () {
     echo "# $*"
 }
 
+bail_out () {           # bail_out REASON: stops everything and ends the test, failed
+    echo "Bail out! $*"
+    stop_all >/dev/null
+    rm -rf "$T"
+    exit 1
+}
+
+# ok_or_bail STATUS DESCRIPTION: ok, and bail out if it failed (for the
+# set-up steps everything else needs).
+ok_or_bail () {
+    ok "$@"
+    [ "$1" -eq 0 ] || bail_out "$2: failed, cannot go on"
+}
+
 skip_all () {
     echo "1..0 # SKIP $*"
     _stopped=1
@@ -201,6 +215,7 @@ restart_master () {
 # stopped by stop_all like the daemons (SIGTERM makes it stop with
 # failover).
 SCHED_BIN=$B/tests/tools/cairn-sched
+_sched_fds=()
 start_sched () {
     local name=$1 fd
     shift
@@ -209,11 +224,35 @@ start_sched () {
     # Read-write, so that opening it blocks neither side and the
     # scheduler never sees end-of-file between commands.
     exec {fd}<>"$T/$name.in"
-    "$SCHED_BIN" --master="$MASTER" "$@" <"$T/$name.in" >"$T/$name.log" 2>&1 {fd}>&- &
+    _sched_fds+=("$fd")
+    (
+        # The scheduler keeps none of the fifos open for writing.
+        for f in "${_sched_fds[@]}"; do
+            eval "exec $f>&-"
+        done
+        exec "$SCHED_BIN" --master="$MASTER" "$@"
+    ) <"$T/$name.in" >"$T/$name.log" 2>&1 &
     PIDS+=($!)
     LOGS+=("$T/$name.log")
     eval "PID_$name=$!"
     eval "_sched_fd_$name=$fd"
+}
+
+# sched_wait NAME [SECONDS]: waits (default 20 s) for the scheduler to
+# exit and returns its exit status; 124 (after killing it) if it did not.
+sched_wait () {
+    local pid waited=0 limit=$(( ${2:-20} * 10 ))
+    eval "pid=\$PID_$1"
+    while kill -0 "$pid" 2>/dev/null && [ $waited -lt $limit ]; do
+        sleep 0.1
+        waited=$((waited + 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        return 124
+    fi
+    wait "$pid"
 }
 
 # sched_cmd NAME COMMAND...: sends one command line to a scheduler.

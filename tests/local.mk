@@ -82,3 +82,4 @@ bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 	CAIRN_BUILDDIR=$(abs_top_builddir) CAIRN_SRCDIR=$(abs_top_srcdir) \
 		$(SHELL) $(top_srcdir)/tests/bench/run.sh
 .PHONY: bench
+include tests/integration/local.mk

@@ -1780,11 +1780,13 @@ test_agent_returns_corners (void)
     cmp_int (STATE_OF (s), CAIRN_TASK_LOST, "agent restart: g3 is TASK_LOST");
     cmp_int (REASON_OF (s), CAIRN_REASON_AGENT_RESTARTED, "agent restart: REASON_AGENT_RESTARTED");
     outmsg_destroy_list (&out);
+    /*  The agent resends g2's unacknowledged update, which ends it.      */
+    s_report (c, a, f, "g2", CAIRN_TASK_FINISHED, "u2-fin", now + 100);
     json_t *state = master_state_json (c->m, now + 100);
     is (s_task_state (state, "tasks", "g1"), "TASK_RUNNING", "agent restart: g1 is live");
     is (s_task_state (state, "completed_tasks", "g3"), "TASK_LOST", "agent restart: g3 is completed");
     is (s_task_state (state, "completed_tasks", "g2"), "TASK_FINISHED",
-        "agent restart: g2, reported finished, is completed");
+        "agent restart: g2, reported finished, is completed by its own update");
     json_decref (state);
     out = s_allocate (c->m, now + 100);
     proto_offer_t *o = s_offer_on (out, &c->fw[f], c->agent_id[a]);
