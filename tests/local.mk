@@ -68,7 +68,10 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 
 # Benchmarks: `make bench` (never part of `make check`).
-EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator
+EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator tests/bench/state
+tests_bench_state_SOURCES = tests/bench/state.c
+tests_bench_state_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
+tests_bench_state_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)
 tests_bench_allocator_SOURCES = tests/bench/allocator.c
 tests_bench_allocator_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
 tests_bench_allocator_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)

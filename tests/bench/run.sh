@@ -14,7 +14,8 @@ export CAIRN_BUILDDIR=$B CAIRN_SRCDIR=$S
 OUT=$B/bench-results
 mkdir -p "$OUT"
 : >"$OUT/results.jsonl"
-for bench in "$B/tests/bench/codec" "$B/tests/bench/allocator" "$S/tests/bench/e2e.sh"; do
+for bench in "$B/tests/bench/codec" "$B/tests/bench/allocator" "$B/tests/bench/state" \
+             "$S/tests/bench/e2e.sh"; do
     echo "running $(basename "$bench") ..." >&2
     if [[ $bench == *.sh ]]; then bash "$bench"; else "$bench"; fi >>"$OUT/results.jsonl"
 done
