@@ -167,6 +167,16 @@ FIELDS (status,
     DBL (proto_status_t, timestamp, F_REQ, 0, 1e11));
 SCHEMA (status, proto_status_t, "status");
 
+FIELDS (task_usage,
+    ID (proto_task_usage_t, framework_id, F_REQ | F_NONEMPTY),
+    ID (proto_task_usage_t, task_id, F_REQ | F_NONEMPTY),
+    DBL (proto_task_usage_t, cpu_seconds, F_REQ, 0, 1e12),
+    INT (proto_task_usage_t, mem_bytes, F_REQ, 0, INT64_MAX, 0),
+    INT (proto_task_usage_t, mem_peak_bytes, 0, 0, INT64_MAX, 0),
+    INT (proto_task_usage_t, mem_limit_bytes, 0, 0, INT64_MAX, 0),
+    DBL (proto_task_usage_t, timestamp, F_REQ, 0, 1e11));
+SCHEMA (task_usage, proto_task_usage_t, "task usage");
+
 FIELDS (agent_task,
     ID (proto_agent_task_t, framework_id, F_REQ | F_NONEMPTY),
     INLINE (proto_agent_task_t, task, F_REQ, task),
@@ -230,6 +240,10 @@ SCHEMA (agent_shutdown, proto_agent_shutdown_t, "AGENT_SHUTDOWN");
 SCHEMA (framework_register, proto_framework_info_t, "FRAMEWORK_REGISTER");
 #define update_framework_fields framework_info_fields
 SCHEMA (update_framework, proto_framework_info_t, "UPDATE_FRAMEWORK");
+
+FIELDS (usage,
+    LIST (proto_usage_t, tasks, F_REQ, PROTO_MAX_ITEMS, task_usage));
+SCHEMA (usage, proto_usage_t, "USAGE");
 
 FIELDS (framework_registered,
     ID (proto_framework_registered_t, framework_id, F_REQ | F_NONEMPTY),
@@ -298,6 +312,7 @@ static const struct {
     { PROTO_STATUS_UPDATE, &status_update_schema },
     { PROTO_STATUS_ACK, &status_ack_schema },
     { PROTO_AGENT_SHUTDOWN, &agent_shutdown_schema },
+    { PROTO_USAGE, &usage_schema },
     { PROTO_FRAMEWORK_REGISTER, &framework_register_schema },
     { PROTO_FRAMEWORK_REGISTERED, &framework_registered_schema },
     { PROTO_OFFERS, &offers_schema },

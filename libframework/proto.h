@@ -43,6 +43,7 @@ typedef enum {
     PROTO_STATUS_UPDATE = 14,
     PROTO_STATUS_ACK = 15,
     PROTO_AGENT_SHUTDOWN = 16,
+    PROTO_USAGE = 17,
     PROTO_FRAMEWORK_REGISTER = 20,
     PROTO_FRAMEWORK_REGISTERED = 21,
     PROTO_OFFERS = 22,
@@ -145,6 +146,16 @@ typedef struct {
     double timestamp;               /* seconds since the epoch */
 } proto_status_t;
 
+typedef struct {                    /* one task's resource usage */
+    char *framework_id;
+    char *task_id;
+    double cpu_seconds;             /* cpu time used so far */
+    int64_t mem_bytes;              /* memory in use now */
+    int64_t mem_peak_bytes;         /* the most it used */
+    int64_t mem_limit_bytes;        /* its limit, 0 if none enforced */
+    double timestamp;               /* when sampled, seconds since the epoch */
+} proto_task_usage_t;
+
 typedef struct {                    /* a task an agent reports on register */
     char *framework_id;
     proto_task_t task;
@@ -200,6 +211,10 @@ typedef struct {
 typedef struct {
     char *message;
 } proto_agent_shutdown_t;
+
+typedef struct {
+    proto_list_t tasks;             /* of proto_task_usage_t */
+} proto_usage_t;
 
 typedef struct {
     char *framework_id;
@@ -266,6 +281,7 @@ typedef struct {
         proto_status_t status;      /* STATUS_UPDATE */
         proto_status_ack_t status_ack;
         proto_agent_shutdown_t agent_shutdown;
+        proto_usage_t usage;
         proto_framework_info_t framework; /* FRAMEWORK_REGISTER, UPDATE_FRAMEWORK */
         proto_framework_registered_t framework_registered;
         proto_offers_t offers;

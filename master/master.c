@@ -68,6 +68,10 @@ typedef struct {
     char key[2 * PROTO_MAX_ID + 2];     /* "fw/task" */
     proto_status_t status;              /* the latest */
     bool ended;                         /* resources recovered */
+    bool has_usage;
+    double cpu_seconds;                 /* the latest usage sample */
+    int64_t mem_bytes, mem_peak_bytes, mem_limit_bytes;
+    double usage_timestamp;
 } task_t;
 
 typedef struct {
@@ -874,6 +878,27 @@ s_handle_status_update (master_t *self, agent_t *a, const route_t *from, proto_m
     s_to_framework (self, f, msg);
 }
 
+/*  The latest usage sample of each task the agent runs; tasks the master
+    does not know on this agent are ignored.                              */
+static void
+s_handle_usage (master_t *self, agent_t *a, proto_usage_t *usage)
+{
+    proto_task_usage_t *u = usage->tasks.items;
+    for (size_t i = 0; i < usage->tasks.count; i++) {
+        char key[2 * PROTO_MAX_ID + 2];
+        snprintf (key, sizeof key, "%s/%s", u[i].framework_id, u[i].task_id);
+        task_t *t = zhashx_lookup (a->tasks, key);
+        if (!t)
+            continue;
+        t->has_usage = true;
+        t->cpu_seconds = u[i].cpu_seconds;
+        t->mem_bytes = u[i].mem_bytes;
+        t->mem_peak_bytes = u[i].mem_peak_bytes;
+        t->mem_limit_bytes = u[i].mem_limit_bytes;
+        t->usage_timestamp = u[i].timestamp;
+    }
+}
+
 static void
 s_handle_status_ack (master_t *self, framework_t *f, proto_msg_t *msg)
 {
@@ -1098,6 +1123,7 @@ s_from_role (int type, peer_kind_t *role)
 {
     switch (type) {
         case PROTO_STATUS_UPDATE:
+        case PROTO_USAGE:
             *role = PEER_AGENT;
             return true;
         case PROTO_ACCEPT:
@@ -1194,6 +1220,9 @@ master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t no
                 case PROTO_STATUS_ACK:
                     s_handle_status_ack (self, f, msg);
                     return;
+                case PROTO_USAGE:
+                    s_handle_usage (self, a, &msg->u.usage);
+                    break;
                 case PROTO_ACCEPT:
                     s_handle_accept (self, f, &msg->u.accept, now);
                     break;
@@ -1574,6 +1603,16 @@ s_write_task (jsonw_t *w, const task_t *t)
         jsonw_kbool (w, "healthy", s->healthy);
     jsonw_kdouble (w, "updated", s->timestamp);
     s_write_resources (w, "resources", t->info.resources);
+    if (t->has_usage) {
+        jsonw_key (w, "usage");
+        jsonw_object (w);
+        jsonw_kdouble (w, "cpu_seconds", t->cpu_seconds);
+        jsonw_kint (w, "mem_bytes", t->mem_bytes);
+        jsonw_kint (w, "mem_peak_bytes", t->mem_peak_bytes);
+        jsonw_kint (w, "mem_limit_bytes", t->mem_limit_bytes);
+        jsonw_kdouble (w, "sampled", t->usage_timestamp);
+        jsonw_end (w, '}');
+    }
     jsonw_end (w, '}');
 }
 

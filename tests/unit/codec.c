@@ -410,7 +410,7 @@ static void
 test_types (void)
 {
     diag ("the message types");
-    cmp_int (proto_type_count (), 25, "25 message types");
+    cmp_int (proto_type_count (), 26, "26 message types");
     is (proto_type_name (PROTO_RUN_TASKS), "RUN_TASKS", "type 12 is RUN_TASKS");
     is (proto_type_name (PROTO_INFO), "INFO", "type 41 is INFO");
     ok (proto_type_name (0) == NULL && !proto_type_valid (0), "type 0 is not a type");
