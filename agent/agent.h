@@ -22,17 +22,33 @@ typedef struct {
     const char *hostname;
     const char *http_address;           /* "IP:PORT" told to the master */
     const char *shim_path;
+    const char *fetcher_path;           /* cairn-fetcher */
+    uint64_t fetch_cache_bytes;         /* the per-agent URI cache; 0: none */
     const cairn_resources_t *resources;
     const proto_kv_t *attributes;
     int64_t default_kill_grace_ms;
     int64_t max_ping_misses;            /* silent master -> re-register */
+    int64_t usage_interval_ms;          /* usage samples; 0: none */
+    int64_t disk_check_interval_ms;     /* sandbox size checks; 0: none */
+    int64_t gc_delay_ms;                /* ended tasks' sandboxes kept this long */
+    double gc_disk_headroom;            /* ... less as the disk fills */
 } agent_config_t;
 
 typedef struct _agent_t agent_t;
 
-/*  NULL + error_set when the shim cannot be run or the work dir is not
-    usable.                                                                */
+/*  NULL + error_set when the shim cannot be run, the work dir is not
+    usable, or its checkpoint cannot be opened (another agent uses it).   */
 agent_t *agent_new (const agent_config_t *config, zloop_t *loop, isolator_t *isolator);
+/*  Recovers what an earlier agent process on this work dir left: its id,
+    its tasks (re-attaching to the shims that still run, reading how the
+    others ended) and their unacknowledged updates. -1 with error_set
+    when it cannot, e.g. the resources changed since (the message says
+    what to do).                                                           */
+int agent_recover (agent_t *self);
+/*  Makes the checkpoint changes of this loop pass durable (one commit):
+    call before sending the outbox. -1 with error_set: the agent must
+    stop, it can no longer promise to recover what it does.               */
+int agent_commit (agent_t *self);
 /*  Frees the agent; with kill_tasks its tasks are killed first.           */
 void agent_destroy (agent_t **self_p, bool kill_tasks);
 
@@ -54,6 +70,8 @@ outmsg_t *agent_outbox_take (agent_t *self);
 
 const char *agent_id (agent_t *self);
 json_t *agent_state_json (agent_t *self);
+/*  /metrics: Prometheus text format; caller frees.                       */
+char *agent_metrics_text (agent_t *self, size_t *size);
 
 /*  For the files endpoint: the sandbox directory of a task ("" when the
     task is unknown); borrowed.                                            */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -40,6 +41,16 @@ struct _containerizer_t {
     void *arg;
     zhashx_t *containers;       /* id -> container_t * */
 };
+
+/*  Kills what is left of an ended container and removes it, logging
+    (not failing) when processes outlast the isolator's bounded wait.     */
+static void
+s_remove (containerizer_t *self, const char *id, pid_t pgid)
+{
+    if (isolator_kill_all (self->isolator, id, pgid) < 0
+        || isolator_cleanup (self->isolator, id) < 0)
+        log_warn ("container %s: %s", id, cairn_strerror_last ());
+}
 
 static void
 s_container_free (void **item)
@@ -90,11 +101,12 @@ containerizer_destroy (containerizer_t **self_p, bool kill_all)
     containerizer_t *self = *self_p;
     for (container_t *c = zhashx_first (self->containers); c; c = zhashx_next (self->containers)) {
         if (kill_all && c->task > 1) {
-            isolator_signal (self->isolator, c->id, c->task, SIGKILL);
+            isolator_kill_all (self->isolator, c->id, c->task);
             /*  Reap the shim so no zombie outlives us.                     */
             if (c->shim > 0)
                 waitpid (c->shim, NULL, 0);
-            isolator_cleanup (self->isolator, c->id);
+            if (isolator_cleanup (self->isolator, c->id) < 0)
+                log_warn ("container %s: %s", c->id, cairn_strerror_last ());
         }
     }
     zhashx_destroy (&self->containers);
@@ -181,6 +193,19 @@ s_read_status (container_t *c, container_event_t *ev)
     free (text);
 }
 
+/*  Whether the memory limit ended the task: readable only before the
+    container is removed.                                                 */
+static void
+s_read_oom (containerizer_t *self, const char *id, pid_t task, container_event_t *ev)
+{
+    isolator_usage_t usage;
+    if (isolator_usage (self->isolator, id, task, &usage) == 0 && usage.oom_killed) {
+        ev->oom_killed = true;
+        ev->mem_limit_bytes = usage.mem_limit_bytes;
+        ev->mem_peak_bytes = usage.mem_peak_bytes;
+    }
+}
+
 static int
 s_on_exit (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
@@ -193,10 +218,9 @@ s_on_exit (zloop_t *loop, zmq_pollitem_t *item, void *arg)
         s_read_pipe (c);
     container_event_t ev = { .kind = CONTAINER_ENDED, .pid = c->task };
     s_read_status (c, &ev);
-    /*  The task's own children may outlive it in its process group.      */
-    if (c->task > 1)
-        isolator_signal (self->isolator, c->id, c->task, SIGKILL);
-    isolator_cleanup (self->isolator, c->id);
+    s_read_oom (self, c->id, c->task, &ev);
+    /*  The task's own children may outlive it in its container.          */
+    s_remove (self, c->id, c->task);
     char *id = xstrdup (c->id);
     zhashx_delete (self->containers, id);       /* ends both pollers */
     self->fn (self->arg, id, &ev);
@@ -207,23 +231,25 @@ s_on_exit (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 int
 containerizer_launch (containerizer_t *self, const char *id, const char *sandbox,
                       const char *run_dir, const cairn_resources_t *resources,
-                      char *const argv[], char *const envp[])
+                      const proto_kv_t *labels, char *const argv[], char *const envp[])
 {
     if (zhashx_lookup (self->containers, id))
         return error_set (EEXIST, "container %s exists already", id);
-    char *join = NULL;
-    if (isolator_prepare (self->isolator, id, resources, &join) < 0)
+    char **join = NULL;
+    if (isolator_prepare (self->isolator, id, resources, labels, &join) < 0)
         return -1;
-    size_t argc = 0;
+    size_t argc = 0, njoin = 0;
     while (argv[argc])
         argc++;
-    char **shim_argv = xzalloc ((argc + 6) * sizeof (char *));
+    while (join && join[njoin])
+        njoin++;
+    char **shim_argv = xzalloc ((argc + njoin + 5) * sizeof (char *));
     size_t k = 0;
     shim_argv[k++] = self->shim_path;
     shim_argv[k++] = xasprintf ("--sandbox=%s", sandbox);
     shim_argv[k++] = xasprintf ("--run-dir=%s", run_dir);
-    if (join)
-        shim_argv[k++] = xasprintf ("--cgroup-procs=%s", join);
+    for (size_t i = 0; i < njoin; i++)
+        shim_argv[k++] = join[i];
     shim_argv[k++] = "--";
     for (size_t i = 0; i < argc; i++)
         shim_argv[k++] = argv[i];
@@ -303,10 +329,8 @@ done:
         close (fds[1]);
     free (shim_argv[1]);
     free (shim_argv[2]);
-    if (join)
-        free (shim_argv[3]);
     free (shim_argv);
-    free (join);
+    isolator_strv_free (&join);
     return rc;
 }
 
@@ -319,6 +343,86 @@ containerizer_signal (containerizer_t *self, const char *id, int sig)
     if (c->task <= 1)
         return error_set (EAGAIN, "container %s has not started its task yet", id);
     return isolator_signal (self->isolator, id, c->task, sig);
+}
+
+int
+containerizer_kill_all (containerizer_t *self, const char *id)
+{
+    container_t *c = zhashx_lookup (self->containers, id);
+    if (!c)
+        return error_set (ESRCH, "no container %s", id);
+    if (c->task <= 1)
+        return error_set (EAGAIN, "container %s has not started its task yet", id);
+    return isolator_kill_all (self->isolator, id, c->task);
+}
+
+int
+containerizer_usage (containerizer_t *self, const char *id, isolator_usage_t *usage)
+{
+    container_t *c = zhashx_lookup (self->containers, id);
+    if (!c || c->task <= 1)
+        return error_set (ESRCH, "no running container %s", id);
+    return isolator_usage (self->isolator, id, c->task, usage);
+}
+
+pid_t
+containerizer_shim_pid (containerizer_t *self, const char *id)
+{
+    container_t *c = zhashx_lookup (self->containers, id);
+    return c ? c->shim : 0;
+}
+
+/*  The task's pid, as the shim recorded it in the run dir; 0 if none.    */
+static pid_t
+s_task_pid_from (const char *run_dir)
+{
+    char path[4200];
+    snprintf (path, sizeof path, "%s/pid", run_dir);
+    char *text = util_read_file (path, 64, NULL);
+    int pid = 0;
+    if (text && sscanf (text, "%d", &pid) != 1)
+        pid = 0;
+    free (text);
+    return pid > 1 ? pid : 0;
+}
+
+int
+containerizer_adopt (containerizer_t *self, const char *id, const char *run_dir, pid_t shim,
+                     pid_t task)
+{
+    if (zhashx_lookup (self->containers, id))
+        return error_set (EEXIST, "container %s exists already", id);
+    int pidfd = (int) syscall (SYS_pidfd_open, shim, 0);
+    if (pidfd < 0)
+        return error_set (errno, "the supervisor of container %s (pid %d) is gone: %s", id,
+                          (int) shim, strerror (errno));
+    container_t *c = xzalloc (sizeof *c);
+    c->owner = self;
+    c->id = xstrdup (id);
+    c->run_dir = xstrdup (run_dir);
+    c->shim = shim;
+    c->task = task > 1 ? task : s_task_pid_from (run_dir);
+    c->pidfd = pidfd;
+    c->pipefd = -1;             /* the shim's pipe went with the old agent */
+    zhashx_insert (self->containers, id, c);
+    zmq_pollitem_t item_pid = { NULL, c->pidfd, ZMQ_POLLIN, 0 };
+    zloop_poller (self->loop, &item_pid, s_on_exit, c);
+    return 0;
+}
+
+void
+containerizer_reap (containerizer_t *self, const char *id, const char *run_dir, pid_t task,
+                    container_event_t *ev)
+{
+    container_t c = { .owner = self, .id = (char *) id, .run_dir = (char *) run_dir,
+                      .task = task > 1 ? task : s_task_pid_from (run_dir), .pipefd = -1,
+                      .pidfd = -1 };
+    memset (ev, 0, sizeof *ev);
+    ev->kind = CONTAINER_ENDED;
+    ev->pid = c.task;
+    s_read_status (&c, ev);
+    s_read_oom (self, id, c.task, ev);
+    s_remove (self, id, c.task);
 }
 
 pid_t

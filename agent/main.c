@@ -3,12 +3,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 
 #include "agent.h"
 #include "error.h"
+#include "fetcher.h"
 #include "flags.h"
 #include "httpd.h"
 #include "isolator.h"
@@ -30,9 +33,12 @@
 #define MAX_READ (4 << 20)      /* bytes per /files/read */
 
 static char *s_master, *s_ip, *s_advertise_ip, *s_work_dir, *s_resources, *s_attributes;
-static char *s_hostname, *s_isolation, *s_shim, *s_log_level, *s_log;
-static int64_t s_http_port, s_kill_grace_ms, s_ping_misses;
-static bool s_shutdown_tasks;
+static char *s_hostname, *s_isolation, *s_cgroup_root, *s_shim, *s_log_level, *s_log;
+static int64_t s_http_port, s_kill_grace_ms, s_ping_misses, s_max_task_pids;
+static bool s_shutdown_tasks, s_cpu_hard_limit;
+static char *s_fetcher;
+static int64_t s_fetch_cache_mib, s_usage_interval_ms, s_disk_interval_ms, s_gc_delay_ms;
+static double s_gc_headroom;
 
 static const flag_t s_flags[] = {
     { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
@@ -52,8 +58,19 @@ static const flag_t s_flags[] = {
       "Attributes frameworks can match on, e.g. rack:r1;zone:a.", 0, 0 },
     { "hostname", FLAG_STRING, &s_hostname, NULL, "NAME",
       "Hostname to advertise (default: the machine's).", 0, 0 },
-    { "isolation", FLAG_STRING, &s_isolation, "posix", "KIND",
-      "How tasks are contained: posix (process groups, no limits).", 0, 0 },
+    { "isolation", FLAG_STRING, &s_isolation, "auto", "KIND",
+      "How tasks are contained: cgroups (v2, or v1 where cpu and memory are on v1), "
+      "posix (process groups and rlimits, no root needed), or auto: cgroups where "
+      "usable, else posix with a warning.", 0, 0 },
+    { "cgroup-root", FLAG_STRING, &s_cgroup_root, "cairn", "NAME",
+      "Cgroup under which each agent owns NAME/AGENT-ID (at the top of each hierarchy, "
+      "or in the agent's cgroup when systemd delegated it).", 0, 0 },
+    { "cpu-hard-limit", FLAG_BOOL, &s_cpu_hard_limit, "false", NULL,
+      "Cap every task at its cpus (cpu.max), not only those labelled "
+      "cairn.cpu-hard-limit=true.", 0, 0 },
+    { "max-task-pids", FLAG_INT, &s_max_task_pids, "0", "N",
+      "Most processes and threads one task may have (pids.max); 0: no limit.",
+      0, 4194304 },
     { "shim", FLAG_STRING, &s_shim, NULL, "PATH",
       "The task supervisor (default: cairn-shim next to the agent, else the installed one).",
       0, 0 },
@@ -61,8 +78,24 @@ static const flag_t s_flags[] = {
       "Time between SIGTERM and SIGKILL when a task is killed.", 0, 86400000 },
     { "max-master-ping-misses", FLAG_INT, &s_ping_misses, "3", "N",
       "Missed master pings after which the agent reconnects and re-registers.", 1, 1000 },
-    { "shutdown-tasks", FLAG_BOOL, &s_shutdown_tasks, "true", NULL,
-      "Kill running tasks when the agent stops.", 0, 0 },
+    { "fetcher", FLAG_STRING, &s_fetcher, NULL, "PATH",
+      "The URI fetcher (default: cairn-fetcher next to the agent, else the installed one).",
+      0, 0 },
+    { "fetch-cache-size", FLAG_INT, &s_fetch_cache_mib, "2048", "MIB",
+      "Size of the per-agent cache of fetched URIs (0: no cache).", 0, 1LL << 30 },
+    { "usage-interval", FLAG_DURATION, &s_usage_interval_ms, "5s", "DURATION",
+      "How often tasks' cpu and memory use is sampled and sent to the master (0s: never).",
+      0, 86400000 },
+    { "disk-check-interval", FLAG_DURATION, &s_disk_interval_ms, "15s", "DURATION",
+      "How often sandboxes are measured against their tasks' disk (0s: never).", 0, 86400000 },
+    { "gc-delay", FLAG_DURATION, &s_gc_delay_ms, "1h", "DURATION",
+      "How long an ended task's sandbox is kept.", 0, 315360000000LL },
+    { "gc-disk-headroom", FLAG_DOUBLE, &s_gc_headroom, "0.1", "FRACTION",
+      "Sandboxes go sooner as the work dir's disk fills, at once when less than this "
+      "fraction of it is free.", 0, 1 },
+    { "shutdown-tasks", FLAG_BOOL, &s_shutdown_tasks, "false", NULL,
+      "Kill running tasks when the agent stops (otherwise they keep running and the next "
+      "agent on this work dir re-attaches to them).", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
@@ -118,9 +151,12 @@ s_detect_resources (const char *spec, const char *work_dir)
     }
     struct statvfs vfs;
     if (statvfs (work_dir, &vfs) == 0) {
-        /*  Offer 90% of what is free on the work dir's filesystem.       */
-        uint64_t avail = (uint64_t) vfs.f_bavail * vfs.f_frsize >> 20;
-        cairn_resources_set_disk (r, avail - avail / 10);
+        /*  90% of the work dir's filesystem: its size, not what is free
+            now, so that the figure is the same at the next start (a
+            restarted agent must offer what it offered before to recover
+            its tasks).                                                    */
+        uint64_t size = (uint64_t) vfs.f_blocks * vfs.f_frsize >> 20;
+        cairn_resources_set_disk (r, size - size / 10);
     }
     cairn_resources_add_ports (r, 31000, 32000);
     if (spec) {
@@ -203,15 +239,24 @@ s_connect (server_t *srv)
     zsock_connect (srv->sock, "%s", srv->endpoint);
 }
 
-static void
+/*  Ends a loop pass: commits the pass's checkpoint changes (one fsync),
+    then sends what the handlers queued, so no update goes out before
+    what it reports is durable. Returns -1 when the checkpoint cannot be
+    written: the agent stops, and a restart recovers what was committed. */
+static int
 s_flush (server_t *srv)
 {
+    if (agent_commit (srv->agent) < 0) {
+        log_error ("stopping: %s", cairn_strerror_last ());
+        return -1;
+    }
     outmsg_t *list = agent_outbox_take (srv->agent);
     for (outmsg_t *out = list; out; out = out->next)
         if (transport_send (srv->sock, NULL, out->msg) < 0 && errno == EAGAIN)
             log_warn ("the queue to the master is full: dropped %s",
                       proto_type_name (out->msg->type));
     outmsg_destroy_list (&list);
+    return 0;
 }
 
 static int s_on_master (zloop_t *loop, zsock_t *sock, void *arg);
@@ -228,7 +273,8 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
         agent_reconnected (srv->agent, now);
     }
     agent_tick (srv->agent, now);
-    s_flush (srv);
+    if (s_flush (srv) < 0)
+        return -1;
     return agent_shutdown_requested (srv->agent) ? -1 : 0;
 }
 
@@ -246,55 +292,99 @@ s_on_master (zloop_t *loop, zsock_t *sock, void *arg)
         else
             agent_handle_invalid (srv->agent, fault.text);
     }
-    s_flush (srv);
+    if (s_flush (srv) < 0)
+        return -1;
     return agent_shutdown_requested (srv->agent) ? -1 : 0;
 }
 
-/*  GET /files/read?framework_id=F&task_id=T&file=stdout&offset=N&length=M
-    The file is confined to the task's sandbox: a plain name, no '/'.     */
-static void
-s_files_read (server_t *srv, httpd_request_t **req)
+/*  The real path of `rel` inside the sandbox of the task the request
+    names (?framework_id=&task_id=), into out; -1 after answering the
+    request with the reason. The path must stay inside the sandbox, also
+    through symbolic links.                                                */
+static int
+s_sandbox_path (server_t *srv, httpd_request_t **req, const char *rel, char out[PATH_MAX])
 {
     const char *fw = httpd_request_query (*req, "framework_id");
     const char *task = httpd_request_query (*req, "task_id");
-    const char *file = httpd_request_query (*req, "file");
-    const char *off = httpd_request_query (*req, "offset");
-    const char *len = httpd_request_query (*req, "length");
     if (!fw || !task || !proto_id_valid (fw) || !proto_id_valid (task)) {
         httpd_respond_error (srv->httpd, req, 400, "framework_id and task_id are required ids");
-        return;
+        return -1;
     }
-    if (!file)
-        file = "stdout";
-    if (!*file || strchr (file, '/') || strcmp (file, ".") == 0 || strcmp (file, "..") == 0) {
-        httpd_respond_error (srv->httpd, req, 400, "file must be a name inside the sandbox "
-                             "(e.g. stdout or stderr)");
-        return;
-    }
-    char *end = NULL;
-    long long offset = off ? strtoll (off, &end, 10) : 0;
-    if (off && (!*off || *end || offset < 0)) {
-        httpd_respond_error (srv->httpd, req, 400, "offset must be a non-negative integer");
-        return;
-    }
-    long long length = len ? strtoll (len, &end, 10) : MAX_READ;
-    if (len && (!*len || *end || length < 0)) {
-        httpd_respond_error (srv->httpd, req, 400, "length must be a non-negative integer");
-        return;
-    }
-    if (length > MAX_READ)
-        length = MAX_READ;
     const char *sandbox = agent_task_sandbox (srv->agent, fw, task);
     if (!*sandbox) {
         httpd_respond_error (srv->httpd, req, 404, "task %s of framework %s is not known here",
                              task, fw);
+        return -1;
+    }
+    char root[PATH_MAX], joined[PATH_MAX];
+    if (!realpath (sandbox, root)) {
+        httpd_respond_error (srv->httpd, req, 404, "the sandbox of task %s is gone: %s", task,
+                             strerror (errno));
+        return -1;
+    }
+    bool dotdot = false;
+    for (const char *p = rel; *p; p++)
+        if (p[0] == '.' && p[1] == '.' && (p == rel || p[-1] == '/') && (!p[2] || p[2] == '/'))
+            dotdot = true;
+    if (*rel == '/' || dotdot || strlen (rel) >= PATH_MAX - strlen (root) - 2) {
+        httpd_respond_error (srv->httpd, req, 400, "%s is outside the task's sandbox (give a "
+                             "path relative to it, without '..')", rel);
+        return -1;
+    }
+    snprintf (joined, sizeof joined, "%s/%s", root, rel);
+    if (!realpath (joined, out)) {
+        httpd_respond_error (srv->httpd, req, 404, "%s: %s", rel, strerror (errno));
+        return -1;
+    }
+    size_t n = strlen (root);
+    if (strncmp (out, root, n) != 0 || (out[n] != '/' && out[n] != '\0')) {
+        httpd_respond_error (srv->httpd, req, 400, "%s is outside the task's sandbox", rel);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_query_int (httpd_request_t *req, const char *name, long long def, long long *out)
+{
+    const char *v = httpd_request_query (req, name);
+    char *end = NULL;
+    *out = def;
+    if (!v)
+        return 0;
+    *out = strtoll (v, &end, 10);
+    return (!*v || *end || *out < 0) ? -1 : 0;
+}
+
+/*  GET /files/read?framework_id=F&task_id=T&path=stdout&offset=N&length=M
+    (path defaults to stdout; `file` is a synonym): raw bytes.            */
+static void
+s_files_read (server_t *srv, httpd_request_t **req)
+{
+    const char *rel = httpd_request_query (*req, "path");
+    if (!rel)
+        rel = httpd_request_query (*req, "file");
+    if (!rel || !*rel)
+        rel = "stdout";
+    long long offset, length;
+    if (s_query_int (*req, "offset", 0, &offset) < 0
+        || s_query_int (*req, "length", MAX_READ, &length) < 0) {
+        httpd_respond_error (srv->httpd, req, 400, "offset and length must be non-negative "
+                             "integers");
         return;
     }
+    if (length > MAX_READ)
+        length = MAX_READ;
     char path[PATH_MAX];
-    snprintf (path, sizeof path, "%s/%s", sandbox, file);
-    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        httpd_respond_error (srv->httpd, req, 404, "%s: %s", file, strerror (errno));
+    if (s_sandbox_path (srv, req, rel, path) < 0)
+        return;
+    int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode)) {
+        httpd_respond_error (srv->httpd, req, fd < 0 ? 404 : 400, "%s: %s", rel,
+                             fd < 0 ? strerror (errno) : "not a regular file");
+        if (fd >= 0)
+            close (fd);
         return;
     }
     char *buf = xmalloc ((size_t) length + 1);
@@ -302,10 +392,47 @@ s_files_read (server_t *srv, httpd_request_t **req)
     close (fd);
     if (n < 0) {
         free (buf);
-        httpd_respond_error (srv->httpd, req, 500, "%s: %s", file, strerror (errno));
+        httpd_respond_error (srv->httpd, req, 500, "%s: %s", rel, strerror (errno));
         return;
     }
     httpd_respond (srv->httpd, req, 200, "application/octet-stream", buf, (size_t) n);
+}
+
+/*  GET /files/browse?framework_id=F&task_id=T[&path=DIR]: the entries of
+    a directory of the sandbox, as JSON.                                   */
+static void
+s_files_browse (server_t *srv, httpd_request_t **req)
+{
+    const char *rel = httpd_request_query (*req, "path");
+    char path[PATH_MAX];
+    if (s_sandbox_path (srv, req, rel && *rel ? rel : ".", path) < 0)
+        return;
+    DIR *dir = opendir (path);
+    if (!dir) {
+        httpd_respond_error (srv->httpd, req, errno == ENOTDIR ? 400 : 404, "%s: %s",
+                             rel ? rel : ".", strerror (errno));
+        return;
+    }
+    json_t *list = json_array ();
+    struct dirent *de;
+    while ((de = readdir (dir)) && json_array_size (list) < 10000) {
+        if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        char name[PATH_MAX];
+        snprintf (name, sizeof name, "%s", de->d_name);
+        proto_text_clean (name);
+        json_array_append_new (list, json_pack (
+            "{s:s s:s s:I s:I s:f}", "name", name,
+            "type", S_ISDIR (st.st_mode) ? "directory" : S_ISREG (st.st_mode) ? "file"
+                  : S_ISLNK (st.st_mode) ? "link" : "other",
+            "size", (json_int_t) st.st_size, "mode", (json_int_t) (st.st_mode & 07777),
+            "mtime", (double) st.st_mtime));
+    }
+    closedir (dir);
+    httpd_respond_json (srv->httpd, req, 200, list);
 }
 
 static int
@@ -326,9 +453,17 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
             httpd_respond_json (srv->httpd, &req, 200, agent_state_json (srv->agent));
         else if (strcmp (path, "/files/read") == 0)
             s_files_read (srv, &req);
+        else if (strcmp (path, "/files/browse") == 0)
+            s_files_browse (srv, &req);
+        else if (strcmp (path, "/metrics") == 0) {
+            size_t size;
+            char *text = agent_metrics_text (srv->agent, &size);
+            httpd_respond (srv->httpd, &req, 200, "text/plain; version=0.0.4; charset=utf-8",
+                           text, size);
+        }
         else
-            httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
-                                 "(try /health, /state or /files/read)", path);
+            httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s (try /health, "
+                                 "/state, /metrics, /files/browse or /files/read)", path);
     }
     return 0;
 }
@@ -344,7 +479,7 @@ main (int argc, char **argv)
     cairn_resources_t *resources = NULL;
     proto_kv_t attributes = { 0 };
     isolator_t *isolator = NULL;
-    char *shim = NULL;
+    char *shim = NULL, *fetcher = NULL;
     int sigfd = -1;
     char hostname[256] = "";
 
@@ -379,7 +514,13 @@ main (int argc, char **argv)
         exit_code = 2;
         goto done;
     }
-    isolator = isolator_new (s_isolation);
+    isolator_config_t iso_config = {
+        .kind = s_isolation,
+        .cgroup_root = s_cgroup_root,
+        .cpu_hard_limit = s_cpu_hard_limit,
+        .max_task_pids = s_max_task_pids,
+    };
+    isolator = isolator_new (&iso_config);
     if (!isolator) {
         fprintf (stderr, "cairn-agent: --isolation: %s\n", cairn_strerror_last ());
         exit_code = 2;
@@ -390,6 +531,8 @@ main (int argc, char **argv)
     else if (gethostname (hostname, sizeof hostname - 1) < 0)
         snprintf (hostname, sizeof hostname, "localhost");
     shim = s_shim && *s_shim ? xstrdup (s_shim) : s_find_shim ();
+    fetcher = s_fetcher && *s_fetcher ? xstrdup (s_fetcher)
+                                      : fetcher_find_program (CAIRN_LIBEXECDIR);
 
     zsys_handler_set (NULL);
     sigfd = util_signalfd ();
@@ -416,10 +559,20 @@ main (int argc, char **argv)
         .attributes = &attributes,
         .default_kill_grace_ms = s_kill_grace_ms,
         .max_ping_misses = s_ping_misses,
+        .fetcher_path = fetcher,
+        .fetch_cache_bytes = (uint64_t) s_fetch_cache_mib << 20,
+        .usage_interval_ms = s_usage_interval_ms,
+        .disk_check_interval_ms = s_disk_interval_ms,
+        .gc_delay_ms = s_gc_delay_ms,
+        .gc_disk_headroom = s_gc_headroom,
     };
     srv.agent = agent_new (&config, srv.loop, isolator);
     if (!srv.agent) {
         log_error ("%s", cairn_strerror_last ());
+        goto done;
+    }
+    if (agent_recover (srv.agent) < 0) {
+        log_error ("cannot recover: %s", cairn_strerror_last ());
         goto done;
     }
     s_connect (&srv);
@@ -445,6 +598,7 @@ done:
     cairn_resources_destroy (&resources);
     proto_kv_fini (&attributes);
     free (srv.endpoint);
+    free (fetcher);
     free (shim);
     if (sigfd >= 0)
         close (sigfd);

@@ -1,13 +1,17 @@
 /*  shim.c - cairn-shim: the per-task supervisor.
 
     The agent starts one shim per task with posix_spawn (never a fork of
-    the agent). The shim forks the task, which sets up its session, joins
-    its container (when the isolator named a cgroup.procs file), moves
-    into the sandbox with stdout/stderr going to files there, and execs.
-    The shim stays outside the task's container, waits for the task and
-    records how it ended in the run directory, which belongs to the agent.
-    Because the shim, not the agent, is the task's parent, a task outlives
-    an agent restart.
+    the agent). With --supervisor-procs the shim first moves itself into
+    that cgroup (cgroup v2: the agent's supervisors leaf, so shims sit
+    neither in the agent's cgroup nor in a task's). It forks the task,
+    which sets up its session, joins its container (each --cgroup-procs
+    file, one per hierarchy, before anything of the task runs), applies
+    --rlimit-data, moves into the sandbox with stdout/stderr going to
+    files there, and execs. The shim stays outside the task's container,
+    so a memory limit, an OOM kill or cgroup.kill never takes it down; it
+    waits for the task and records how it ended in the run directory,
+    which belongs to the agent. Because the shim, not the agent, is the
+    task's parent, a task outlives an agent restart.
 
     It links only libc, keeps no heap state, and talks to the agent
     through files and one line on its stdout:
@@ -16,7 +20,8 @@
     and, in RUN_DIR/status when the task has ended (written atomically):
         "exited N\n" | "signaled N\n" | "failed STAGE: REASON\n"
 
-    Usage: cairn-shim --sandbox=DIR --run-dir=DIR [--cgroup-procs=FILE]
+    Usage: cairn-shim --sandbox=DIR --run-dir=DIR [--supervisor-procs=FILE]
+                      [--cgroup-procs=FILE]... [--rlimit-data=BYTES]
                       -- PROGRAM [ARGS...]                                  */
 #include "config.h"
 
@@ -26,17 +31,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define MAX_CGROUPS 16            /* --cgroup-procs: one per hierarchy */
+
 static void
 s_usage (void)
 {
-    fputs ("usage: cairn-shim --sandbox=DIR --run-dir=DIR [--cgroup-procs=FILE] "
-           "-- PROGRAM [ARGS...]\n", stderr);
+    fputs ("usage: cairn-shim --sandbox=DIR --run-dir=DIR [--supervisor-procs=FILE] "
+           "[--cgroup-procs=FILE]... [--rlimit-data=BYTES] -- PROGRAM [ARGS...]\n", stderr);
     exit (2);
+}
+
+/*  Writes "0" (the writer itself) to a cgroup.procs file.                 */
+static int
+s_join (const char *procs)
+{
+    int fd = open (procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = write (fd, "0", 1) == 1 ? 0 : -1;
+    int saved = errno;
+    close (fd);
+    errno = saved;
+    return rc;
 }
 
 static const char *
@@ -85,18 +107,27 @@ s_write_file (const char *dir, const char *name, const char *text)
 /*  In the child: everything between fork and exec. On failure, the
     reason goes up the error pipe and the child exits 127.                 */
 static void
-s_child (int errfd, const char *sandbox, const char *cgroup_procs, char **argv)
+s_child (int errfd, const char *sandbox, const char *const *cgroups, size_t ncgroups,
+         unsigned long long rlimit_data, char **argv)
 {
-    char msg[512];
+    char msg[4400];
     const char *stage = "setsid";
+    const char *what = "";
     if (setsid () < 0)
         goto fail;
-    if (cgroup_procs) {
-        stage = "join cgroup";
-        int fd = open (cgroup_procs, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write (fd, "0", 1) != 1)
+    /*  First of all: nothing of the task runs outside its limits.         */
+    stage = "join the cgroup";
+    for (size_t i = 0; i < ncgroups; i++) {
+        what = cgroups[i];
+        if (s_join (cgroups[i]) < 0)
             goto fail;
-        close (fd);
+    }
+    what = "";
+    if (rlimit_data > 0) {
+        stage = "set RLIMIT_DATA";
+        struct rlimit rl = { rlimit_data, rlimit_data };
+        if (setrlimit (RLIMIT_DATA, &rl) < 0)
+            goto fail;
     }
     stage = "chdir to the sandbox";
     if (chdir (sandbox) < 0)
@@ -122,7 +153,7 @@ s_child (int errfd, const char *sandbox, const char *cgroup_procs, char **argv)
     stage = "execute the command";
     execvp (argv[0], argv);
 fail:
-    snprintf (msg, sizeof msg, "%s: %s", stage, strerror (errno));
+    snprintf (msg, sizeof msg, "%s%s%s: %s", stage, *what ? " " : "", what, strerror (errno));
     s_write_all (errfd, msg, strlen (msg));
     _exit (127);
 }
@@ -130,7 +161,10 @@ fail:
 int
 main (int argc, char **argv)
 {
-    const char *sandbox = NULL, *run_dir = NULL, *cgroup_procs = NULL;
+    const char *sandbox = NULL, *run_dir = NULL, *supervisor_procs = NULL;
+    const char *cgroups[MAX_CGROUPS];
+    size_t ncgroups = 0;
+    unsigned long long rlimit_data = 0;
     int i;
     for (i = 1; i < argc; i++) {
         const char *v;
@@ -142,8 +176,17 @@ main (int argc, char **argv)
             sandbox = v;
         else if ((v = s_opt (argv[i], "--run-dir")))
             run_dir = v;
-        else if ((v = s_opt (argv[i], "--cgroup-procs")))
-            cgroup_procs = v;
+        else if ((v = s_opt (argv[i], "--cgroup-procs")) && *v && ncgroups < MAX_CGROUPS)
+            cgroups[ncgroups++] = v;
+        else if ((v = s_opt (argv[i], "--supervisor-procs")) && *v)
+            supervisor_procs = v;
+        else if ((v = s_opt (argv[i], "--rlimit-data"))) {
+            char *end;
+            errno = 0;
+            rlimit_data = strtoull (v, &end, 10);
+            if (!*v || *end || errno || rlimit_data == 0)
+                s_usage ();
+        }
         else
             s_usage ();
     }
@@ -157,6 +200,17 @@ main (int argc, char **argv)
     sigemptyset (&none);
     sigprocmask (SIG_SETMASK, &none, NULL);
     signal (SIGPIPE, SIG_IGN);          /* the agent's pipe may be gone */
+
+    /*  Out of the agent's cgroup before the task is forked: the task then
+        moves from the supervisors leaf into its own cgroups.             */
+    if (supervisor_procs && s_join (supervisor_procs) < 0) {
+        char line[4400];
+        snprintf (line, sizeof line, "failed join the supervisors cgroup %s: %s",
+                  supervisor_procs, strerror (errno));
+        s_write_file (run_dir, "status", line);
+        printf ("%s\n", line);
+        return 1;
+    }
 
     int errpipe[2];
     if (pipe2 (errpipe, O_CLOEXEC) < 0) {
@@ -177,7 +231,7 @@ main (int argc, char **argv)
     if (pid == 0) {
         close (errpipe[0]);
         signal (SIGPIPE, SIG_DFL);
-        s_child (errpipe[1], sandbox, cgroup_procs, task_argv);
+        s_child (errpipe[1], sandbox, cgroups, ncgroups, rlimit_data, task_argv);
     }
     close (errpipe[1]);
 

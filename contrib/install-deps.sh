@@ -7,7 +7,12 @@ PACKAGES=(
     gcc make autoconf automake libtool pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libjansson-dev libcgroup-dev
     libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev
-    curl jq procps bc prometheus
+    curl jq procps bc prometheus sqlite3
+    qemu-system-x86 busybox-static cpio xz-utils
+    # cairn-fetcher extracts task archives with tar, which runs xz (above)
+    # and bzip2 for .tar.xz and .tar.bz2, and with unzip for .zip; its
+    # unit test builds a .zip with zip.
+    unzip bzip2 zip
 )
 
 missing=()

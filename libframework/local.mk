@@ -23,6 +23,13 @@ libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) 
 
 include_HEADERS += libframework/cairn.h
 
+# Durable state in one SQLite file, with group commit (store.h): under
+# the master's registry and the agent's checkpoint.
+noinst_LTLIBRARIES += libframework/libcairn-store.la
+libframework_libcairn_store_la_SOURCES = libframework/store.c libframework/store.h
+libframework_libcairn_store_la_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS)
+libframework_libcairn_store_la_LIBADD = libframework/libcairn-util.la $(SQLITE_LIBS)
+
 # HTTP server glue (libmicrohttpd thread <-> event loop) for the daemons.
 noinst_LTLIBRARIES += libframework/libcairn-httpd.la
 libframework_libcairn_httpd_la_SOURCES = libframework/httpd.c libframework/httpd.h

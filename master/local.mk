@@ -7,7 +7,8 @@ master_libmaster_la_SOURCES = \
 	master/registry.c master/registry.h
 master_libmaster_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS)
-master_libmaster_la_LIBADD = libframework/libcairn-util.la
+master_libmaster_la_LIBADD = libframework/libcairn-store.la libframework/libcairn-util.la \
+	$(SQLITE_LIBS)
 
 sbin_PROGRAMS += master/cairn-master
 master_cairn_master_SOURCES = master/main.c

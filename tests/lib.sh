@@ -15,6 +15,7 @@ set -u
 B=${CAIRN_BUILDDIR:-$(pwd)}
 S=${CAIRN_SRCDIR:-$B}
 T=$(mktemp -d "${TMPDIR:-/tmp}/cairn-test.XXXXXX")
+CGROUP_ROOT=cairn-test-$$
 MASTER_BIN=$B/master/cairn-master
 AGENT_BIN=$B/agent/cairn-agent
 CAIRN_BIN=$B/cli/cairn
@@ -154,11 +155,33 @@ start_master () {
 start_agent () {
     local name=$1
     shift
+    # Tests stop agents with SIGTERM and expect no task left behind;
+    # recovery tests pass --no-shutdown-tasks (the last flag wins).
+    # Each test's agents keep their cgroups under a root of the test's own
+    # (the agent removes it when it is empty).
     run_bg "$name" "$AGENT_BIN" --master="$MASTER" --ip=127.0.0.1 --http-port=0 \
-        --hostname="$name" --work-dir="$T/$name" "$@"
+        --hostname="$name" --work-dir="$T/$name" --shutdown-tasks \
+        --cgroup-root="$CGROUP_ROOT" "$@"
     if ! wait_for 20 agent_registered "$name"; then
         diag "agent $name did not register; its log:"
         sed 's/^/#   /' "$T/$name.log" | tail -20
+        return 1
+    fi
+}
+
+# restart_agent NAME RUN [FLAGS...]: starts agent NAME again on its work
+# dir (after it was stopped or killed), logging to $T/NAME_RUN.log and
+# setting PID_NAME; waits until the master lists it again.
+restart_agent () {
+    local name=$1 run=$2
+    shift 2
+    run_bg "${name}_$run" "$AGENT_BIN" --master="$MASTER" --ip=127.0.0.1 --http-port=0 \
+        --hostname="$name" --work-dir="$T/$name" --shutdown-tasks \
+        --cgroup-root="$CGROUP_ROOT" "$@"
+    eval "PID_$name=$!"
+    if ! wait_for 20 agent_registered "$name"; then
+        diag "agent $name did not come back; its log:"
+        sed 's/^/#   /' "$T/${name}_$run.log" | tail -20
         return 1
     fi
 }

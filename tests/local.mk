@@ -16,7 +16,8 @@ TEST_UNIT_LIBS = libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
 EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
-	tests/unit/master tests/unit/agent tests/unit/registry
+	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
+	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -39,7 +40,31 @@ tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-ht
 
 tests_unit_agent_SOURCES = tests/unit/agent.c
 tests_unit_agent_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
-tests_unit_agent_LDADD = agent/libagent.la $(TEST_UNIT_LIBS)
+tests_unit_agent_LDADD = agent/libagent.la libframework/libcairn-store.la $(TEST_UNIT_LIBS) \
+	$(SQLITE_LIBS) $(CGROUP_LIBS)
+
+# Runs tasks under the built cairn-shim (found through CAIRN_BUILDDIR);
+# as root it creates and removes cgroups under cairn-test-<pid> only.
+tests_unit_isolator_SOURCES = tests/unit/isolator.c
+tests_unit_isolator_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(CGROUP_CFLAGS)
+tests_unit_isolator_LDADD = agent/libagent.la libframework/libcairn-store.la $(TEST_UNIT_LIBS) \
+	$(SQLITE_LIBS) $(CGROUP_LIBS)
+
+tests_unit_checkpoint_SOURCES = tests/unit/checkpoint.c
+tests_unit_checkpoint_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(SQLITE_CFLAGS)
+tests_unit_checkpoint_LDADD = agent/libagent.la libframework/libcairn-store.la \
+	$(TEST_UNIT_LIBS) $(SQLITE_LIBS)
+
+tests_unit_health_SOURCES = tests/unit/health.c
+tests_unit_health_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
+tests_unit_health_LDADD = agent/libagent.la $(TEST_UNIT_LIBS)
+
+# Runs the built cairn-fetcher (an ordinary program, found through
+# CAIRN_BUILDDIR) against a libmicrohttpd server in the test.
+tests_unit_fetcher_SOURCES = tests/unit/fetcher.c
+tests_unit_fetcher_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
+tests_unit_fetcher_LDADD = agent/libagent.la libframework/libcairn-httpd.la $(TEST_UNIT_LIBS) \
+	$(MICROHTTPD_LIBS)
 
 tests_unit_master_SOURCES = tests/unit/master.c
 tests_unit_master_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
@@ -63,6 +88,7 @@ INTEGRATION_TESTS = \
 	tests/integration/hostile.sh \
 	tests/integration/master-endpoints.sh \
 	tests/integration/master-gone.sh \
+	tests/integration/agent-recovery.sh \
 	tests/integration/protocol-doc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
@@ -86,3 +112,5 @@ bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 		$(SHELL) $(top_srcdir)/tests/bench/run.sh
 .PHONY: bench
 include tests/integration/local.mk
+include tests/vm/local.mk
+include tests/library.mk

@@ -135,6 +135,66 @@ s_launch (agent_t *agent, const char *task_id, const char *command, int64_t now)
     agent_handle (agent, msg, now);
 }
 
+/*  Everything the framework saw, in order, when it acknowledges every
+    update as it comes (s_pump).                                          */
+static proto_status_t s_seen[64];
+static int s_nseen;
+
+/*  Runs the loop, acknowledging every update, until the task reaches
+    `want` (true) or ms pass (false).                                     */
+static bool
+s_pump (agent_t *agent, const char *task_id, cairn_task_state_t want, int ms, int64_t now)
+{
+    for (int waited = 0; waited <= ms; waited += 20) {
+        outmsg_t *list = agent_outbox_take (agent);
+        bool reached = false;
+        for (outmsg_t *o = list; o; o = o->next) {
+            if (o->msg->type != PROTO_STATUS_UPDATE)
+                continue;
+            proto_status_t *st = &o->msg->u.status;
+            if (s_nseen < 64) {
+                memset (&s_seen[s_nseen], 0, sizeof s_seen[0]);
+                proto_status_copy (&s_seen[s_nseen++], st);
+            }
+            if (strcmp (st->task_id, task_id) == 0 && st->state == want)
+                reached = true;
+            s_ack (agent, st, now);
+        }
+        outmsg_destroy_list (&list);
+        if (reached)
+            return true;
+        s_run (20);
+    }
+    return false;
+}
+
+static const proto_status_t *
+s_seen_state (const char *task_id, cairn_task_state_t state)
+{
+    for (int i = s_nseen - 1; i >= 0; i--)
+        if (strcmp (s_seen[i].task_id, task_id) == 0 && s_seen[i].state == state)
+            return &s_seen[i];
+    return NULL;
+}
+
+static proto_msg_t *
+s_run_tasks (const char *task_id, const char *command)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_RUN_TASKS);
+    proto_framework_info_t *fw = msg->u.run_tasks.framework;
+    free (fw->id);
+    fw->id = strdup ("f-test");
+    proto_task_t *t = proto_list_push (&msg->u.run_tasks.tasks, sizeof (proto_task_t));
+    proto_task_init (t);
+    free (t->task_id);
+    t->task_id = strdup (task_id);
+    free (t->command);
+    t->command = strdup (command);
+    cairn_resources_destroy (&t->resources);
+    t->resources = cairn_resources_parse ("cpus:0.1;mem:32;ports:[31008-31008]");
+    return msg;
+}
+
 int
 main (void)
 {
@@ -143,15 +203,17 @@ main (void)
     signal (SIGPIPE, SIG_IGN);
     const char *builddir = getenv ("CAIRN_BUILDDIR");
     char *shim = xasprintf ("%s/agent/cairn-shim", builddir ? builddir : ".");
+    char *fetcher = xasprintf ("%s/agent/cairn-fetcher", builddir ? builddir : ".");
     char dir[] = "/tmp/cairn-agent-test.XXXXXX";
     if (!mkdtemp (dir))
         return 1;
     s_loop = zloop_new ();
-    isolator_t *iso = isolator_new ("posix");
+    isolator_t *iso = isolator_new (&(isolator_config_t) { .kind = "posix" });
     cairn_resources_t *res = cairn_resources_parse ("cpus:2;mem:1024;ports:[31000-31010]");
     agent_config_t config = {
         .work_dir = dir, .hostname = "test-host", .http_address = "127.0.0.1:1",
-        .shim_path = shim, .resources = res, .default_kill_grace_ms = 3000,
+        .shim_path = shim, .fetcher_path = fetcher, .resources = res,
+        .default_kill_grace_ms = 3000,
         .max_ping_misses = 3,
     };
     agent_t *agent = agent_new (&config, s_loop, iso);
@@ -284,6 +346,66 @@ main (void)
     ok (s_ngot == 1 && s_got[0].state == CAIRN_TASK_LOST && s_got[0].reason == CAIRN_REASON_TASK_UNKNOWN,
         "killing an unknown task answers TASK_LOST / REASON_TASK_UNKNOWN");
 
+    /*  URIs are fetched into the sandbox before the task starts.         */
+    char *script = xasprintf ("%s/greet.sh", dir);
+    FILE *f = fopen (script, "w");
+    fputs ("#!/bin/sh\necho fetched and run\n", f);
+    fclose (f);
+    proto_msg_t *msg = s_run_tasks ("t4", "./greet.sh");
+    proto_task_t *task = msg->u.run_tasks.tasks.items;
+    proto_uri_t *uri = proto_list_push (&task->uris, sizeof (proto_uri_t));
+    uri->uri = xasprintf ("file://%s", script);
+    uri->executable = true;
+    agent_handle (agent, msg, now);
+    ok (s_pump (agent, "t4", CAIRN_TASK_FINISHED, 10000, now), "a task whose script is fetched "
+        "from a URI runs it");
+    path = xasprintf ("%s/stdout", agent_task_sandbox (agent, "f-test", "t4"));
+    out = util_read_file (path, 4096, NULL);
+    is (out, "fetched and run\n", "the fetched, executable script ran in the sandbox");
+    free (out);
+    free (path);
+
+    msg = s_run_tasks ("t5", "true");
+    task = msg->u.run_tasks.tasks.items;
+    uri = proto_list_push (&task->uris, sizeof (proto_uri_t));
+    uri->uri = xasprintf ("file://%s/missing.tar.gz", dir);
+    agent_handle (agent, msg, now);
+    ok (s_pump (agent, "t5", CAIRN_TASK_FAILED, 10000, now), "a URI that cannot be fetched "
+        "fails the task");
+    const proto_status_t *fst = s_seen_state ("t5", CAIRN_TASK_FAILED);
+    ok (fst && fst->reason == CAIRN_REASON_FETCH_FAILED, "with REASON_FETCH_FAILED");
+    ok (fst && strstr (fst->message, "missing.tar.gz"), "naming the URI (%s)",
+        fst ? fst->message : "");
+    ok (!s_seen_state ("t5", CAIRN_TASK_RUNNING), "it never ran");
+
+    /*  A failing health check: unhealthy, then killed for it.           */
+    msg = s_run_tasks ("t6", "sleep 30");
+    task = msg->u.run_tasks.tasks.items;
+    task->health = proto_health_new ();
+    free (task->health->type);
+    task->health->type = strdup ("http");
+    free (task->health->path);
+    task->health->path = strdup ("/health");
+    task->health->delay_ms = 0;
+    task->health->interval_ms = 100;
+    task->health->timeout_ms = 500;
+    task->health->grace_ms = 0;
+    task->health->max_failures = 2;
+    task->kill_grace_ms = 200;
+    agent_handle (agent, msg, now);
+    ok (s_pump (agent, "t6", CAIRN_TASK_KILLED, 15000, now),
+        "a task whose HTTP health check fails is killed");
+    bool unhealthy = false;
+    for (int i = 0; i < s_nseen; i++)
+        if (strcmp (s_seen[i].task_id, "t6") == 0 && s_seen[i].state == CAIRN_TASK_RUNNING
+            && s_seen[i].healthy == 0)
+            unhealthy = true;
+    ok (unhealthy, "after an update with healthy false");
+    const proto_status_t *kst = s_seen_state ("t6", CAIRN_TASK_KILLED);
+    ok (kst && kst->reason == CAIRN_REASON_HEALTH_CHECK_FAILED,
+        "TASK_KILLED with REASON_HEALTH_CHECK_FAILED");
+    free (script);
+
     /*  A master gone silent: the agent notices and re-registers with its
         id and the tasks it still has.                                     */
     ok (!agent_master_lost (agent, now), "the master is not lost while it speaks");
@@ -304,11 +426,13 @@ main (void)
 
     s_free_statuses (s_got, s_ngot);
     s_ngot = 0;
+    s_free_statuses (s_seen, s_nseen);
     agent_destroy (&agent, true);
     isolator_destroy (&iso);
     cairn_resources_destroy (&res);
     zloop_destroy (&s_loop);
     util_remove_tree (dir);
     free (shim);
+    free (fetcher);
     return done_testing ();
 }

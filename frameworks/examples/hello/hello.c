@@ -8,6 +8,11 @@
     Build it against an installed libcairn with
         cc hello.c $(pkg-config --cflags --libs cairn) -o hello
 
+    doc/libframework.md (installed in $(docdir)) is the library's guide,
+    with a tutorial; the man pages start at cairn(3). Next to this file
+    are tutorial.c (the tutorial's program), killtask.c, failover.c and
+    dispatch.c.
+
     Usage: hello --master=HOST:PORT [--tasks=N] [--command=CMD]
                  [--resources=SPEC] [--name=NAME]                         */
 #include <getopt.h>
