@@ -25,7 +25,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -512,6 +514,29 @@ s_free_strv (char **v)
 
 /*  Launching  */
 
+static uid_t s_chown_uid;
+static gid_t s_chown_gid;
+
+static int
+s_chown_one (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return lchown (path, s_chown_uid, s_chown_gid) < 0 ? -1 : 0;
+}
+
+/*  Gives a (freshly made, small) sandbox to a user.                      */
+static int
+s_chown_tree (const char *dir, const char *user)
+{
+    struct passwd *pw = getpwnam (user);
+    if (!pw)
+        return error_set (ENOENT, "there is no user %s on this agent", user);
+    s_chown_uid = pw->pw_uid;
+    s_chown_gid = pw->pw_gid;
+    if (nftw (dir, s_chown_one, 16, FTW_PHYS) < 0)
+        return error_set (errno, "%s: %s", dir, strerror (errno));
+    return 0;
+}
+
 static void
 s_start_health (agent_t *self, task_t *t);
 
@@ -532,9 +557,32 @@ s_spawn (agent_t *self, task_t *t)
         for (size_t i = 0; i < info->argv.count; i++)
             argv[i] = xstrdup (info->argv.items[i]);
     }
+    /*  The user it runs as: the task's, else its framework's, when the
+        agent may switch users; the sandbox becomes theirs.               */
+    const char *user = *info->user ? info->user : t->framework.user;
+    if (!self->config.switch_user || !user || !*user)
+        user = NULL;
+    if (user && s_chown_tree (t->sandbox, user) < 0) {
+        s_free_strv (argv);
+        s_status (self, t, CAIRN_TASK_FAILED, CAIRN_REASON_CONTAINER_LAUNCH_FAILED, -1, 0,
+                  "cannot give the sandbox to user %s: %s", user, cairn_strerror_last ());
+        s_maybe_forget (self, t);
+        return;
+    }
+    char *shim_args[4];
+    size_t n = 0;
+    if (self->config.max_log_bytes)
+        shim_args[n++] = xasprintf ("--max-log-size=%" PRIu64, self->config.max_log_bytes);
+    if (self->config.namespaces && *self->config.namespaces)
+        shim_args[n++] = xasprintf ("--namespaces=%s", self->config.namespaces);
+    if (user)
+        shim_args[n++] = xasprintf ("--user=%s", user);
+    shim_args[n] = NULL;
     char **env = s_task_env (self, t);
     int rc = containerizer_launch (self->containerizer, t->run_id, t->sandbox, t->run_dir,
-                                   info->resources, &info->labels, argv, env);
+                                   info->resources, &info->labels, shim_args, argv, env);
+    for (size_t i = 0; i < n; i++)
+        free (shim_args[i]);
     s_free_strv (argv);
     s_free_strv (env);
     if (rc < 0) {

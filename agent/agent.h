@@ -32,6 +32,9 @@ typedef struct {
     int64_t disk_check_interval_ms;     /* sandbox size checks; 0: none */
     int64_t gc_delay_ms;                /* ended tasks' sandboxes kept this long */
     double gc_disk_headroom;            /* ... less as the disk fills */
+    uint64_t max_log_bytes;             /* rotate stdout/stderr; 0: never */
+    bool switch_user;                   /* run tasks as the user they name */
+    const char *namespaces;             /* for tasks: "", "pid", "mount", "pid,mount" */
 } agent_config_t;
 
 typedef struct _agent_t agent_t;

@@ -231,25 +231,30 @@ s_on_exit (zloop_t *loop, zmq_pollitem_t *item, void *arg)
 int
 containerizer_launch (containerizer_t *self, const char *id, const char *sandbox,
                       const char *run_dir, const cairn_resources_t *resources,
-                      const proto_kv_t *labels, char *const argv[], char *const envp[])
+                      const proto_kv_t *labels, char *const shim_args[], char *const argv[],
+                      char *const envp[])
 {
     if (zhashx_lookup (self->containers, id))
         return error_set (EEXIST, "container %s exists already", id);
     char **join = NULL;
     if (isolator_prepare (self->isolator, id, resources, labels, &join) < 0)
         return -1;
-    size_t argc = 0, njoin = 0;
+    size_t argc = 0, njoin = 0, nextra = 0;
     while (argv[argc])
         argc++;
     while (join && join[njoin])
         njoin++;
-    char **shim_argv = xzalloc ((argc + njoin + 5) * sizeof (char *));
+    while (shim_args && shim_args[nextra])
+        nextra++;
+    char **shim_argv = xzalloc ((argc + njoin + nextra + 5) * sizeof (char *));
     size_t k = 0;
     shim_argv[k++] = self->shim_path;
     shim_argv[k++] = xasprintf ("--sandbox=%s", sandbox);
     shim_argv[k++] = xasprintf ("--run-dir=%s", run_dir);
     for (size_t i = 0; i < njoin; i++)
         shim_argv[k++] = join[i];
+    for (size_t i = 0; i < nextra; i++)
+        shim_argv[k++] = shim_args[i];
     shim_argv[k++] = "--";
     for (size_t i = 0; i < argc; i++)
         shim_argv[k++] = argv[i];

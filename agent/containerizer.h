@@ -53,10 +53,12 @@ void containerizer_destroy (containerizer_t **self_p, bool kill_all);
 
 /*  Starts argv (envp for its environment) as container `id`, in the
     existing directories sandbox and run_dir, with the task's labels
-    (isolation options). -1 with error_set.                               */
+    (isolation options) and extra cairn-shim options (NULL-terminated, or
+    NULL: user, namespaces, log rotation). -1 with error_set.            */
 int containerizer_launch (containerizer_t *self, const char *id, const char *sandbox,
                           const char *run_dir, const cairn_resources_t *resources,
-                          const proto_kv_t *labels, char *const argv[], char *const envp[]);
+                          const proto_kv_t *labels, char *const shim_args[],
+                          char *const argv[], char *const envp[]);
 /*  Takes over a container an earlier agent process started, whose shim
     `shim` is still running (the caller checked it is the same process).
     task may be 0 if it is not known yet (read from the run dir). -1 with

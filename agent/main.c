@@ -39,6 +39,9 @@ static bool s_shutdown_tasks, s_cpu_hard_limit;
 static char *s_fetcher;
 static int64_t s_fetch_cache_mib, s_usage_interval_ms, s_disk_interval_ms, s_gc_delay_ms;
 static double s_gc_headroom;
+static int64_t s_max_log_mib;
+static bool s_switch_user;
+static char *s_namespaces;
 
 static const flag_t s_flags[] = {
     { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
@@ -93,6 +96,15 @@ static const flag_t s_flags[] = {
     { "gc-disk-headroom", FLAG_DOUBLE, &s_gc_headroom, "0.1", "FRACTION",
       "Sandboxes go sooner as the work dir's disk fills, at once when less than this "
       "fraction of it is free.", 0, 1 },
+    { "max-log-size", FLAG_INT, &s_max_log_mib, "64", "MIB",
+      "A task's stdout and stderr are rotated at this size, keeping one older copy each "
+      "(0: no limit).", 0, 1LL << 20 },
+    { "switch-user", FLAG_BOOL, &s_switch_user, "false", NULL,
+      "Run a task as the user it (or its framework) names; otherwise as the agent's user.",
+      0, 0 },
+    { "task-namespaces", FLAG_STRING, &s_namespaces, "", "LIST",
+      "Namespaces for each task: pid (it sees only its own processes), mount (a private "
+      "/tmp in its sandbox), or pid,mount.", 0, 0 },
     { "shutdown-tasks", FLAG_BOOL, &s_shutdown_tasks, "false", NULL,
       "Kill running tasks when the agent stops (otherwise they keep running and the next "
       "agent on this work dir re-attaches to them).", 0, 0 },
@@ -520,6 +532,23 @@ main (int argc, char **argv)
         .cpu_hard_limit = s_cpu_hard_limit,
         .max_task_pids = s_max_task_pids,
     };
+    if (s_namespaces && *s_namespaces) {
+        char list[64];
+        snprintf (list, sizeof list, "%s", s_namespaces);
+        for (char *save = NULL, *ns = strtok_r (list, ",", &save); ns;
+             ns = strtok_r (NULL, ",", &save))
+            if (strcmp (ns, "pid") != 0 && strcmp (ns, "mount") != 0) {
+                fprintf (stderr, "cairn-agent: --task-namespaces: '%s' is not pid or mount\n",
+                         ns);
+                exit_code = 2;
+                goto done;
+            }
+        if (geteuid () != 0) {
+            fprintf (stderr, "cairn-agent: --task-namespaces needs root\n");
+            exit_code = 2;
+            goto done;
+        }
+    }
     isolator = isolator_new (&iso_config);
     if (!isolator) {
         fprintf (stderr, "cairn-agent: --isolation: %s\n", cairn_strerror_last ());
@@ -565,6 +594,9 @@ main (int argc, char **argv)
         .disk_check_interval_ms = s_disk_interval_ms,
         .gc_delay_ms = s_gc_delay_ms,
         .gc_disk_headroom = s_gc_headroom,
+        .max_log_bytes = (uint64_t) s_max_log_mib << 20,
+        .switch_user = s_switch_user,
+        .namespaces = s_namespaces,
     };
     srv.agent = agent_new (&config, srv.loop, isolator);
     if (!srv.agent) {

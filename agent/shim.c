@@ -20,17 +20,35 @@
     and, in RUN_DIR/status when the task has ended (written atomically):
         "exited N\n" | "signaled N\n" | "failed STAGE: REASON\n"
 
+    Options for the task's process, in the order they apply:
+      --namespaces=pid,mount   a mount namespace with a private /tmp (and
+                               /proc for a new pid namespace), and a pid
+                               namespace in which the task is pid 1's
+                               only child... of a tiny init that reaps
+      --user=NAME              run as NAME (initgroups, setgid, setuid)
+      --max-log-size=BYTES     stdout and stderr go through the shim,
+                               which rotates each file at BYTES (keeping
+                               one older copy, stdout.1), instead of
+                               straight to the files
+
     Usage: cairn-shim --sandbox=DIR --run-dir=DIR [--supervisor-procs=FILE]
                       [--cgroup-procs=FILE]... [--rlimit-data=BYTES]
+                      [--namespaces=LIST] [--user=NAME] [--max-log-size=BYTES]
                       -- PROGRAM [ARGS...]                                  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdbool.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -43,9 +61,20 @@ static void
 s_usage (void)
 {
     fputs ("usage: cairn-shim --sandbox=DIR --run-dir=DIR [--supervisor-procs=FILE] "
-           "[--cgroup-procs=FILE]... [--rlimit-data=BYTES] -- PROGRAM [ARGS...]\n", stderr);
+           "[--cgroup-procs=FILE]... [--rlimit-data=BYTES] [--namespaces=pid,mount] "
+           "[--user=NAME] [--max-log-size=BYTES] -- PROGRAM [ARGS...]\n", stderr);
     exit (2);
 }
+
+typedef struct {
+    const char *sandbox;
+    const char *const *cgroups;
+    size_t ncgroups;
+    unsigned long long rlimit_data;
+    bool ns_pid, ns_mount;
+    const struct passwd *user;          /* NULL: the agent's */
+    int out_pipe, err_pipe;             /* -1: write to the files directly */
+} task_opts_t;
 
 /*  Writes "0" (the writer itself) to a cgroup.procs file.                 */
 static int
@@ -104,11 +133,39 @@ s_write_file (const char *dir, const char *name, const char *text)
     return rename (tmp, path);
 }
 
+/*  A new pid namespace: the caller forks the task, which is the
+    namespace's pid 1, and waits for it, leaving with its status.         */
+static void
+s_pid_namespace_init (int errfd, const task_opts_t *o)
+{
+    pid_t pid = fork ();
+    if (pid < 0)
+        _exit (127);
+    if (pid == 0)
+        return;                 /* the task goes on */
+    /*  This process only waits: it must not keep the error pipe (the
+        shim reads it until the task's exec closes it) or the log pipes
+        open.                                                              */
+    close (errfd);
+    if (o->out_pipe >= 0)
+        close (o->out_pipe);
+    if (o->err_pipe >= 0)
+        close (o->err_pipe);
+    int status;
+    while (waitpid (pid, &status, 0) < 0)
+        if (errno != EINTR)
+            _exit (127);
+    if (WIFSIGNALED (status)) {
+        signal (WTERMSIG (status), SIG_DFL);
+        kill (getpid (), WTERMSIG (status));
+    }
+    _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 127);
+}
+
 /*  In the child: everything between fork and exec. On failure, the
     reason goes up the error pipe and the child exits 127.                 */
 static void
-s_child (int errfd, const char *sandbox, const char *const *cgroups, size_t ncgroups,
-         unsigned long long rlimit_data, char **argv)
+s_child (int errfd, const task_opts_t *o, char **argv)
 {
     char msg[4400];
     const char *stage = "setsid";
@@ -117,31 +174,60 @@ s_child (int errfd, const char *sandbox, const char *const *cgroups, size_t ncgr
         goto fail;
     /*  First of all: nothing of the task runs outside its limits.         */
     stage = "join the cgroup";
-    for (size_t i = 0; i < ncgroups; i++) {
-        what = cgroups[i];
-        if (s_join (cgroups[i]) < 0)
+    for (size_t i = 0; i < o->ncgroups; i++) {
+        what = o->cgroups[i];
+        if (s_join (o->cgroups[i]) < 0)
             goto fail;
     }
     what = "";
-    if (rlimit_data > 0) {
+    if (o->rlimit_data > 0) {
         stage = "set RLIMIT_DATA";
-        struct rlimit rl = { rlimit_data, rlimit_data };
+        struct rlimit rl = { o->rlimit_data, o->rlimit_data };
         if (setrlimit (RLIMIT_DATA, &rl) < 0)
             goto fail;
     }
+    /*  The sandbox first: a private /tmp may cover the path to it.       */
     stage = "chdir to the sandbox";
-    if (chdir (sandbox) < 0)
+    if (chdir (o->sandbox) < 0)
         goto fail;
+    if (o->ns_mount || o->ns_pid) {
+        stage = "create namespaces";
+        int flags = (o->ns_mount ? CLONE_NEWNS : 0) | (o->ns_pid ? CLONE_NEWPID : 0);
+        if (unshare (flags) < 0)
+            goto fail;
+    }
+    if (o->ns_mount) {
+        /*  Mounts made here must not leak back to the host.               */
+        stage = "make the mounts private";
+        if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            goto fail;
+        /*  The task's /tmp is its sandbox's tmp: private, counted in its
+            disk, and removed with the sandbox.                            */
+        stage = "mount the sandbox's tmp on /tmp";
+        char tmp[4200];
+        snprintf (tmp, sizeof tmp, "%s/tmp", o->sandbox);
+        if ((mkdir (tmp, 01777) < 0 && errno != EEXIST) || chmod (tmp, 01777) < 0
+            || mount (tmp, "/tmp", NULL, MS_BIND, NULL) < 0)
+            goto fail;
+    }
+    if (o->ns_pid) {
+        s_pid_namespace_init (errfd, o);
+        if (o->ns_mount) {
+            stage = "mount /proc for the new pid namespace";
+            if (mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                goto fail;
+        }
+    }
     stage = "open stdin";
     int in = open ("/dev/null", O_RDONLY);
     if (in < 0 || dup2 (in, 0) < 0)
         goto fail;
     stage = "open the sandbox's stdout";
-    int out = open ("stdout", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int out = o->out_pipe >= 0 ? o->out_pipe : open ("stdout", O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (out < 0 || dup2 (out, 1) < 0)
         goto fail;
     stage = "open the sandbox's stderr";
-    int err = open ("stderr", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = o->err_pipe >= 0 ? o->err_pipe : open ("stderr", O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (err < 0 || dup2 (err, 2) < 0)
         goto fail;
     if (in > 2)
@@ -150,6 +236,14 @@ s_child (int errfd, const char *sandbox, const char *const *cgroups, size_t ncgr
         close (out);
     if (err > 2)
         close (err);
+    if (o->user) {
+        stage = "switch to the task's user";
+        what = o->user->pw_name;
+        if (initgroups (o->user->pw_name, o->user->pw_gid) < 0 || setgid (o->user->pw_gid) < 0
+            || setuid (o->user->pw_uid) < 0)
+            goto fail;
+        what = "";
+    }
     stage = "execute the command";
     execvp (argv[0], argv);
 fail:
@@ -158,13 +252,110 @@ fail:
     _exit (127);
 }
 
+/*  Log rotation: the shim copies the task's output into the sandbox's
+    files, starting a new file when one would pass max (the old one
+    becomes NAME.1, replacing an older NAME.1).                           */
+typedef struct {
+    int pipe;                   /* -1 once closed */
+    int file;
+    const char *name;
+    unsigned long long size;
+} log_t;
+
+static void
+s_log_open (int dir, log_t *l)
+{
+    l->file = openat (dir, l->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    struct stat st;
+    l->size = (l->file >= 0 && fstat (l->file, &st) == 0) ? (unsigned long long) st.st_size : 0;
+}
+
+static void
+s_log_write (int dir, log_t *l, const char *buf, size_t n, unsigned long long max)
+{
+    if (l->file >= 0 && l->size > 0 && l->size + n > max) {
+        char old[64];
+        snprintf (old, sizeof old, "%s.1", l->name);
+        close (l->file);
+        renameat (dir, l->name, dir, old);
+        s_log_open (dir, l);
+    }
+    if (l->file < 0)
+        return;                 /* nothing to write to: the output is lost */
+    s_write_all (l->file, buf, n);
+    l->size += n;
+}
+
+/*  Copies the task's output until the task has ended and its pipes are
+    drained (or closed). Processes the task left behind could hold a pipe
+    open forever: once the task is gone, only what is already there is
+    read.                                                                 */
+static int
+s_pump (const char *sandbox, int out_pipe, int err_pipe, pid_t pid, unsigned long long max)
+{
+    int dir = open (sandbox, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    log_t logs[2] = { { out_pipe, -1, "stdout", 0 }, { err_pipe, -1, "stderr", 0 } };
+    s_log_open (dir, &logs[0]);
+    s_log_open (dir, &logs[1]);
+    int status = 0;
+    bool ended = false;
+    char buf[65536];
+    while (logs[0].pipe >= 0 || logs[1].pipe >= 0) {
+        struct pollfd pfd[2];
+        int n = 0, map[2];
+        for (int i = 0; i < 2; i++)
+            if (logs[i].pipe >= 0) {
+                pfd[n] = (struct pollfd) { logs[i].pipe, POLLIN, 0 };
+                map[n++] = i;
+            }
+        int rc = poll (pfd, (nfds_t) n, ended ? 0 : 200);
+        if (rc < 0 && errno != EINTR)
+            break;
+        bool any = false;
+        for (int k = 0; k < n && rc > 0; k++) {
+            if (!pfd[k].revents)
+                continue;
+            log_t *l = &logs[map[k]];
+            ssize_t got = read (l->pipe, buf, sizeof buf);
+            if (got > 0) {
+                s_log_write (dir, l, buf, (size_t) got, max);
+                any = true;
+            }
+            else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                close (l->pipe);
+                l->pipe = -1;
+            }
+        }
+        if (!ended && waitpid (pid, &status, WNOHANG) == pid)
+            ended = true;
+        else if (ended && !any)
+            break;              /* the task is gone and nothing is waiting */
+    }
+    for (int i = 0; i < 2; i++) {
+        if (logs[i].pipe >= 0)
+            close (logs[i].pipe);
+        if (logs[i].file >= 0)
+            close (logs[i].file);
+    }
+    if (dir >= 0)
+        close (dir);
+    while (!ended) {
+        if (waitpid (pid, &status, 0) == pid)
+            ended = true;
+        else if (errno != EINTR)
+            return -1;
+    }
+    return status;
+}
+
 int
 main (int argc, char **argv)
 {
-    const char *sandbox = NULL, *run_dir = NULL, *supervisor_procs = NULL;
+    const char *sandbox = NULL, *run_dir = NULL, *supervisor_procs = NULL, *user = NULL;
     const char *cgroups[MAX_CGROUPS];
     size_t ncgroups = 0;
-    unsigned long long rlimit_data = 0;
+    unsigned long long rlimit_data = 0, max_log = 0;
+    bool ns_pid = false, ns_mount = false;
     int i;
     for (i = 1; i < argc; i++) {
         const char *v;
@@ -186,6 +377,28 @@ main (int argc, char **argv)
             rlimit_data = strtoull (v, &end, 10);
             if (!*v || *end || errno || rlimit_data == 0)
                 s_usage ();
+        }
+        else if ((v = s_opt (argv[i], "--max-log-size"))) {
+            char *end;
+            errno = 0;
+            max_log = strtoull (v, &end, 10);
+            if (!*v || *end || errno)
+                s_usage ();
+        }
+        else if ((v = s_opt (argv[i], "--user")) && *v)
+            user = v;
+        else if ((v = s_opt (argv[i], "--namespaces"))) {
+            char list[64];
+            snprintf (list, sizeof list, "%s", v);
+            for (char *save = NULL, *ns = strtok_r (list, ",", &save); ns;
+                 ns = strtok_r (NULL, ",", &save)) {
+                if (strcmp (ns, "pid") == 0)
+                    ns_pid = true;
+                else if (strcmp (ns, "mount") == 0)
+                    ns_mount = true;
+                else
+                    s_usage ();
+            }
         }
         else
             s_usage ();
@@ -212,6 +425,29 @@ main (int argc, char **argv)
         return 1;
     }
 
+    /*  Look the user up here, not in the child between fork and exec.    */
+    struct passwd *pw = NULL;
+    if (user && !(pw = getpwnam (user))) {
+        char line[400];
+        snprintf (line, sizeof line, "failed switch to the task's user %s: no such user", user);
+        s_write_file (run_dir, "status", line);
+        printf ("%s\n", line);
+        return 1;
+    }
+    int logpipe[2][2] = { { -1, -1 }, { -1, -1 } };
+    if (max_log > 0 && (pipe2 (logpipe[0], O_CLOEXEC) < 0 || pipe2 (logpipe[1], O_CLOEXEC) < 0)) {
+        char line[300];
+        snprintf (line, sizeof line, "failed pipe: %s", strerror (errno));
+        s_write_file (run_dir, "status", line);
+        printf ("%s\n", line);
+        return 1;
+    }
+    task_opts_t opts = {
+        .sandbox = sandbox, .cgroups = cgroups, .ncgroups = ncgroups,
+        .rlimit_data = rlimit_data, .ns_pid = ns_pid, .ns_mount = ns_mount, .user = pw,
+        .out_pipe = logpipe[0][1], .err_pipe = logpipe[1][1],
+    };
+
     int errpipe[2];
     if (pipe2 (errpipe, O_CLOEXEC) < 0) {
         char line[300];
@@ -231,9 +467,17 @@ main (int argc, char **argv)
     if (pid == 0) {
         close (errpipe[0]);
         signal (SIGPIPE, SIG_DFL);
-        s_child (errpipe[1], sandbox, cgroups, ncgroups, rlimit_data, task_argv);
+        if (max_log > 0) {
+            close (logpipe[0][0]);
+            close (logpipe[1][0]);
+        }
+        s_child (errpipe[1], &opts, task_argv);
     }
     close (errpipe[1]);
+    if (max_log > 0) {
+        close (logpipe[0][1]);
+        close (logpipe[1][1]);
+    }
 
     /*  The error pipe closes on a successful exec (O_CLOEXEC) or carries
         the reason it failed.                                             */
@@ -262,12 +506,21 @@ main (int argc, char **argv)
     s_write_all (1, line, strlen (line));
 
     int status;
-    while (waitpid (pid, &status, 0) < 0)
-        if (errno != EINTR) {
+    if (max_log > 0) {
+        status = s_pump (sandbox, logpipe[0][0], logpipe[1][0], pid, max_log);
+        if (status == -1) {
             snprintf (line, sizeof line, "failed wait: %s\n", strerror (errno));
             s_write_file (run_dir, "status", line);
             return 1;
         }
+    }
+    else
+        while (waitpid (pid, &status, 0) < 0)
+            if (errno != EINTR) {
+                snprintf (line, sizeof line, "failed wait: %s\n", strerror (errno));
+                s_write_file (run_dir, "status", line);
+                return 1;
+            }
     if (got > 0)
         snprintf (line, sizeof line, "failed %s\n", reason);
     else if (WIFEXITED (status))

@@ -290,6 +290,10 @@ typedef struct {
     void (*offers) (cairn_driver_t *driver, cairn_offer_t *const *offers,
                     size_t count, void *arg);
     void (*offer_rescinded) (cairn_driver_t *driver, const char *offer_id, void *arg);
+    /*  A task's state changed. Also for tasks the driver could not send:
+        TASK_ERROR for a task asking for more ports than its offers have,
+        TASK_DROPPED for one accepted while the driver was not registered
+        (their uuid is "": nothing to acknowledge).                        */
     void (*status) (cairn_driver_t *driver, const cairn_status_t *status, void *arg);
     void (*agent_lost) (cairn_driver_t *driver, const char *agent_id, void *arg);
     /*  An unrecoverable error (the master refused the framework, or an
@@ -309,7 +313,8 @@ typedef enum {
 cairn_driver_t *cairn_driver_new (const cairn_framework_info_t *info,
                                   const cairn_callbacks_t *callbacks,
                                   const char *master, void *arg);
-/*  Stops the driver if it runs (with failover) and frees it.              */
+/*  Stops the driver if it runs (with failover) and frees it. Not from one
+    of the driver's own callbacks.                                         */
 void cairn_driver_destroy (cairn_driver_t **self_p);
 
 /*  Connects and registers; callbacks start arriving.                      */
@@ -321,8 +326,12 @@ int cairn_driver_stop (cairn_driver_t *self, bool failover);
 /*  Stops callbacks at once without telling the master (as a crash would);
     join returns CAIRN_DRIVER_ABORTED.                                     */
 int cairn_driver_abort (cairn_driver_t *self);
-/*  Waits until the driver is stopped or aborted; returns that status.     */
+/*  Waits until the driver is stopped or aborted; returns that status.
+    Called from one of the driver's own callbacks it cannot wait for
+    itself: it returns the current status at once, with errno EDEADLK.     */
 cairn_driver_status_t cairn_driver_join (cairn_driver_t *self);
+/*  The driver's status now, without waiting.                              */
+cairn_driver_status_t cairn_driver_status (cairn_driver_t *self);
 /*  start + join.                                                          */
 cairn_driver_status_t cairn_driver_run (cairn_driver_t *self);
 
@@ -360,7 +369,8 @@ char *cairn_driver_framework_id (cairn_driver_t *self);
     start. Returns a file descriptor that becomes readable when callbacks
     are pending; cairn_driver_dispatch runs them on the calling thread.   */
 int cairn_driver_fd (cairn_driver_t *self);
-/*  Runs all pending callbacks; returns how many ran, or -1.               */
+/*  Runs all pending callbacks; returns how many ran, or -1 (EBUSY if
+    another thread, or the calling callback, is dispatching already).     */
 int cairn_driver_dispatch (cairn_driver_t *self);
 
 #ifdef __cplusplus

@@ -17,7 +17,10 @@
     the driver from answering the master's liveness pings.               */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -86,6 +89,7 @@ struct _cairn_driver_t {
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    pthread_mutex_t dispatch_lock;      /* one dispatcher at a time */
     cmd_t *cmd_head, *cmd_tail;         /* under lock */
     ev_t *ev_head, *ev_tail;            /* under lock */
     int cmd_fd;                         /* eventfd: commands waiting */
@@ -111,6 +115,13 @@ struct _cairn_driver_t {
     zhashx_t *offers;                   /* offer id -> proto_offer_t * */
     cmd_t *held_head, *held_tail;       /* calls waiting for registration */
 };
+
+/*  The driver whose callback runs on this thread (join or destroy from a
+    callback would wait for itself), and the status update that callback
+    is about: if the callback stops the driver, its acknowledgement must
+    go before the stop.                                                    */
+static __thread cairn_driver_t *tl_in_callback;
+static __thread const cairn_status_t *tl_acking;
 
 /*  Queues  */
 
@@ -201,6 +212,38 @@ s_push_event (cairn_driver_t *self, ev_kind_t kind, proto_msg_t *msg, const char
     s_wake (self->ev_fd);
 }
 
+/*  A status update made by the driver itself (uuid "": nothing to
+    acknowledge), for a task that never reached the master.               */
+static void
+s_local_status (cairn_driver_t *self, const char *task_id, const char *agent_id,
+                cairn_task_state_t state, cairn_reason_t reason, const char *fmt, ...)
+    __attribute__ ((format (printf, 6, 7)));
+
+static void
+s_local_status (cairn_driver_t *self, const char *task_id, const char *agent_id,
+                cairn_task_state_t state, cairn_reason_t reason, const char *fmt, ...)
+{
+    proto_msg_t *msg = proto_msg_new (PROTO_STATUS_UPDATE);
+    proto_status_t *st = &msg->u.status;
+    free (st->task_id);
+    st->task_id = xstrdup (task_id);
+    free (st->agent_id);
+    st->agent_id = xstrdup (agent_id ? agent_id : "");
+    free (st->framework_id);
+    st->framework_id = xstrdup (*self->info.id ? self->info.id : "unregistered");
+    st->state = state;
+    st->reason = reason;
+    st->timestamp = clock_wall ();
+    char text[PROTO_MAX_TEXT];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof text, fmt, ap);
+    va_end (ap);
+    free (st->message);
+    st->message = xstrdup (text);
+    s_push_event (self, EV_STATUS, msg, NULL, NULL);
+}
+
 static void
 s_set_status (cairn_driver_t *self, cairn_driver_status_t status)
 {
@@ -217,6 +260,8 @@ static void
 s_run_event (cairn_driver_t *self, ev_t *ev)
 {
     const cairn_callbacks_t *cb = &self->cb;
+    cairn_driver_t *outer = tl_in_callback;
+    tl_in_callback = self;
     switch (ev->kind) {
         case EV_REGISTERED:
             if (cb->registered)
@@ -251,10 +296,14 @@ s_run_event (cairn_driver_t *self, ev_t *ev)
             break;
         case EV_STATUS: {
             const cairn_status_t *status = status_view (&ev->msg->u.status);
+            bool autoack = !self->explicit_ack && *ev->msg->u.status.uuid;
+            tl_acking = autoack ? status : NULL;
             if (cb->status)
                 cb->status (self, status, self->arg);
-            if (!self->explicit_ack && *ev->msg->u.status.uuid)
+            /*  Unless the callback stopped the driver, which sent it.    */
+            if (tl_acking)
                 cairn_driver_acknowledge (self, status);
+            tl_acking = NULL;
             break;
         }
         case EV_AGENT_LOST:
@@ -266,6 +315,7 @@ s_run_event (cairn_driver_t *self, ev_t *ev)
                 cb->error (self, ev->text, self->arg);
             break;
     }
+    tl_in_callback = outer;
 }
 
 /*  Takes the next event, or NULL; in threaded mode waits for one until
@@ -385,18 +435,38 @@ s_pick_ports (cairn_driver_t *self, cmd_t *cmd)
             cairn_resources_destroy (&mine);
         }
     }
+    const char *agent_id = "";
+    if (acc->offer_ids.count) {
+        proto_offer_t *first = zhashx_lookup (self->offers, acc->offer_ids.items[0]);
+        if (first)
+            agent_id = first->agent_id;
+    }
+    size_t kept = 0;
     for (size_t t = 0; t < acc->tasks.count; t++) {
         unsigned want = cmd->port_counts ? cmd->port_counts[t] : 0;
-        if (want == 0 || cairn_resources_port_count (tasks[t].resources) > 0)
-            continue;
-        uint16_t *ports = xmalloc (want * sizeof *ports);
-        /*  Too few ports: send the task without them; the master answers
-            with TASK_ERROR, which tells the scheduler what went wrong.   */
-        if (cairn_resources_take_ports (left, want, ports) == 0)
-            for (unsigned k = 0; k < want; k++)
-                cairn_resources_add_ports (tasks[t].resources, ports[k], ports[k]);
-        free (ports);
+        if (want > 0 && cairn_resources_port_count (tasks[t].resources) == 0) {
+            uint16_t *ports = xmalloc (want * sizeof *ports);
+            uint64_t have = cairn_resources_port_count (left);
+            bool enough = cairn_resources_take_ports (left, want, ports) == 0;
+            if (enough)
+                for (unsigned k = 0; k < want; k++)
+                    cairn_resources_add_ports (tasks[t].resources, ports[k], ports[k]);
+            free (ports);
+            if (!enough) {
+                /*  It cannot run: it does not go out, and the scheduler
+                    hears why, as it would from the master.               */
+                s_local_status (self, tasks[t].task_id, agent_id, CAIRN_TASK_ERROR,
+                                CAIRN_REASON_TASK_INVALID, "task %s asks for %u ports but the "
+                                "offers have only %" PRIu64 " left", tasks[t].task_id, want, have);
+                proto_task_fini (&tasks[t]);
+                continue;
+            }
+        }
+        if (kept != t)
+            tasks[kept] = tasks[t];
+        kept++;
     }
+    acc->tasks.count = kept;
     cairn_resources_destroy (&left);
 }
 
@@ -423,6 +493,14 @@ s_hold (cairn_driver_t *self, cmd_t *cmd)
         them are moot; acknowledgements are resent by the agent. Kills,
         reconciliation, revive/suppress and updates must not be lost.    */
     int type = cmd->msg ? (int) cmd->msg->type : 0;
+    if (type == PROTO_ACCEPT) {
+        /*  Its tasks were never launched: say so, as Mesos does.          */
+        proto_task_t *tasks = cmd->msg->u.accept.tasks.items;
+        for (size_t i = 0; i < cmd->msg->u.accept.tasks.count; i++)
+            s_local_status (self, tasks[i].task_id, "", CAIRN_TASK_DROPPED,
+                            CAIRN_REASON_INVALID_OFFERS, "the driver was not registered with "
+                            "the master: its offers are void and the task was not launched");
+    }
     if (type == PROTO_ACCEPT || type == PROTO_DECLINE || type == PROTO_STATUS_ACK) {
         s_cmd_free (&cmd);
         return;
@@ -690,6 +768,7 @@ cairn_driver_new (const cairn_framework_info_t *info, const cairn_callbacks_t *c
     snprintf (self->identity, sizeof self->identity, "fw-%.24s", uuid);
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->cond, NULL);
+    pthread_mutex_init (&self->dispatch_lock, NULL);
     self->cmd_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
     self->ev_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (self->cmd_fd < 0 || self->ev_fd < 0) {
@@ -717,6 +796,9 @@ cairn_driver_destroy (cairn_driver_t **self_p)
     if (!self_p || !*self_p)
         return;
     cairn_driver_t *self = *self_p;
+    /*  A driver cannot free itself under its own callback.               */
+    assert (tl_in_callback != self
+            && "cairn_driver_destroy called from one of the driver's callbacks");
     pthread_mutex_lock (&self->lock);
     bool running = self->status == CAIRN_DRIVER_RUNNING;
     bool started = self->status != CAIRN_DRIVER_NOT_STARTED;
@@ -739,6 +821,7 @@ cairn_driver_destroy (cairn_driver_t **self_p)
     close (self->ev_fd);
     pthread_mutex_destroy (&self->lock);
     pthread_cond_destroy (&self->cond);
+    pthread_mutex_destroy (&self->dispatch_lock);
     proto_framework_info_fini (&self->info);
     free (self->framework_id);
     free (self->endpoint);
@@ -774,11 +857,24 @@ cairn_driver_start (cairn_driver_t *self)
     return 0;
 }
 
+/*  A stop or abort from a status callback: its automatic acknowledgement
+    goes first, or the update would reach the next instance again.        */
+static void
+s_ack_before_stop (cairn_driver_t *self)
+{
+    if (tl_in_callback == self && tl_acking) {
+        const cairn_status_t *status = tl_acking;
+        tl_acking = NULL;
+        cairn_driver_acknowledge (self, status);
+    }
+}
+
 int
 cairn_driver_stop (cairn_driver_t *self, bool failover)
 {
     if (!self)
         return error_set (EINVAL, "no driver given");
+    s_ack_before_stop (self);
     cmd_t *cmd = xzalloc (sizeof *cmd);
     cmd->kind = CMD_STOP;
     cmd->failover = failover;
@@ -790,6 +886,7 @@ cairn_driver_abort (cairn_driver_t *self)
 {
     if (!self)
         return error_set (EINVAL, "no driver given");
+    s_ack_before_stop (self);
     cmd_t *cmd = xzalloc (sizeof *cmd);
     cmd->kind = CMD_ABORT;
     int rc = s_push_cmd (self, cmd);
@@ -803,6 +900,11 @@ cairn_driver_join (cairn_driver_t *self)
 {
     if (!self)
         return CAIRN_DRIVER_NOT_STARTED;
+    if (tl_in_callback == self) {
+        /*  The callback would wait for itself: answer at once.           */
+        error_set (EDEADLK, "cairn_driver_join called from one of the driver's callbacks");
+        return cairn_driver_status (self);
+    }
     pthread_mutex_lock (&self->lock);
     if (self->status == CAIRN_DRIVER_NOT_STARTED) {
         pthread_mutex_unlock (&self->lock);
@@ -1007,8 +1109,9 @@ cairn_driver_fd (cairn_driver_t *self)
     bool started = self->status != CAIRN_DRIVER_NOT_STARTED;
     if (!started)
         self->dispatch_mode = true;
+    bool dispatching = self->dispatch_mode;
     pthread_mutex_unlock (&self->lock);
-    if (started && !self->dispatch_mode)
+    if (!dispatching)
         return error_set (EALREADY, "choose the dispatch mode before starting the driver");
     return self->ev_fd;
 }
@@ -1018,6 +1121,11 @@ cairn_driver_dispatch (cairn_driver_t *self)
 {
     if (!self || !self->dispatch_mode)
         return error_set (EINVAL, "the driver is not in dispatch mode (call cairn_driver_fd first)");
+    /*  Callbacks run one at a time: a second dispatcher (another thread,
+        or a callback calling dispatch) is refused, not let in.           */
+    if (pthread_mutex_trylock (&self->dispatch_lock) != 0)
+        return error_set (EBUSY, "cairn_driver_dispatch is already running (in another thread "
+                                 "or in the callback that called it)");
     s_drain (self->ev_fd);
     int ran = 0;
     ev_t *ev;
@@ -1026,5 +1134,17 @@ cairn_driver_dispatch (cairn_driver_t *self)
         s_ev_free (&ev);
         ran++;
     }
+    pthread_mutex_unlock (&self->dispatch_lock);
     return ran;
+}
+
+cairn_driver_status_t
+cairn_driver_status (cairn_driver_t *self)
+{
+    if (!self)
+        return CAIRN_DRIVER_NOT_STARTED;
+    pthread_mutex_lock (&self->lock);
+    cairn_driver_status_t status = self->status;
+    pthread_mutex_unlock (&self->lock);
+    return status;
 }

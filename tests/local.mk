@@ -89,6 +89,7 @@ INTEGRATION_TESTS = \
 	tests/integration/master-endpoints.sh \
 	tests/integration/master-gone.sh \
 	tests/integration/agent-recovery.sh \
+	tests/integration/agent-isolation.sh \
 	tests/integration/protocol-doc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)

@@ -607,6 +607,8 @@ s_usage (FILE *f)
            "  --failover-timeout=SECS   failover timeout (default 0)\n"
            "  --framework-id=ID         re-register as this framework\n"
            "  --partition-aware         see TASK_UNREACHABLE instead of TASK_LOST\n"
+           "  --user=NAME               the framework's user (tasks run as it where the\n"
+           "                            agent switches users)\n"
            "  --task-resources=SPEC     per task (default cpus:0.1;mem:32)\n"
            "  --command=CMD             task command (default: sleep 300)\n"
            "  --task-prefix=PREFIX      task ids PREFIX1, PREFIX2, ... (default NAME-)\n"
@@ -638,6 +640,7 @@ int
 main (int argc, char **argv)
 {
     const char *master = NULL, *name = "cairn-sched", *role = NULL, *framework_id = NULL;
+    const char *user = NULL;
     const char *resources = "cpus:0.1;mem:32";
     double failover = 0, max_tasks = 0, per_offer = 0;
     bool partition_aware = false, dispatch = false;
@@ -645,7 +648,8 @@ main (int argc, char **argv)
     pthread_mutex_init (&s.lock, NULL);
 
     enum { O_MASTER = 256, O_NAME, O_ROLE, O_FAILOVER, O_FWID, O_PAWARE, O_RES, O_CMD,
-           O_PREFIX, O_MAX, O_PER, O_REFUSE, O_DECLINE, O_HOLD, O_TS, O_DISPATCH, O_HELP };
+           O_PREFIX, O_MAX, O_PER, O_REFUSE, O_DECLINE, O_HOLD, O_TS, O_DISPATCH, O_HELP,
+           O_USER };
     static const struct option options[] = {
         { "master", required_argument, NULL, O_MASTER },
         { "name", required_argument, NULL, O_NAME },
@@ -653,6 +657,7 @@ main (int argc, char **argv)
         { "failover-timeout", required_argument, NULL, O_FAILOVER },
         { "framework-id", required_argument, NULL, O_FWID },
         { "partition-aware", no_argument, NULL, O_PAWARE },
+        { "user", required_argument, NULL, O_USER },
         { "task-resources", required_argument, NULL, O_RES },
         { "command", required_argument, NULL, O_CMD },
         { "task-prefix", required_argument, NULL, O_PREFIX },
@@ -674,6 +679,7 @@ main (int argc, char **argv)
             case O_ROLE: role = optarg; break;
             case O_FWID: framework_id = optarg; break;
             case O_PAWARE: partition_aware = true; break;
+            case O_USER: user = optarg; break;
             case O_RES: resources = optarg; break;
             case O_CMD: s.command = optarg; break;
             case O_PREFIX: s.prefix = optarg; break;
@@ -739,6 +745,7 @@ main (int argc, char **argv)
     }
     if ((role && cairn_framework_info_set_role (info, role) < 0)
         || (framework_id && cairn_framework_info_set_id (info, framework_id) < 0)
+        || (user && cairn_framework_info_set_user (info, user) < 0)
         || cairn_framework_info_set_failover_timeout (info, failover) < 0
         || cairn_framework_info_set_partition_aware (info, partition_aware) < 0) {
         fprintf (stderr, "cairn-sched: %s\n", cairn_strerror_last ());

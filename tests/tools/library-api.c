@@ -821,6 +821,8 @@ s_phase_driver_args (const char *master)
     cairn_driver_t *d = cairn_driver_new (info, NULL, master, NULL);
     ok (d != NULL, "a driver without callbacks");
     ok (cairn_driver_join (d) == CAIRN_DRIVER_NOT_STARTED, "join before start is NOT_STARTED");
+    ok (cairn_driver_status (d) == CAIRN_DRIVER_NOT_STARTED && cairn_driver_status (NULL)
+        == CAIRN_DRIVER_NOT_STARTED, "status before start (and of NULL) is NOT_STARTED");
     ok (!cairn_driver_framework_id (d), "no framework id before registration");
     FAILS (cairn_driver_dispatch (d) == -1, EINVAL, "dispatch without cairn_driver_fd");
     FAILS (cairn_driver_accept (d, NULL, 1, &task, 1, 0) == -1, EINVAL, "accept without offer ids");
@@ -1245,6 +1247,7 @@ main (int argc, char **argv)
     FAILS (cairn_driver_kill (da, "api-long") == -1, ECANCELED, "kill after stop");
     FAILS (cairn_driver_stop (da, true) == -1, ECANCELED, "stop after stop");
     ok (cairn_driver_join (da) == CAIRN_DRIVER_STOPPED, "join again returns STOPPED");
+    ok (cairn_driver_status (da) == CAIRN_DRIVER_STOPPED, "status says STOPPED without waiting");
     s_check_callbacks (&a);
     cairn_driver_destroy (&da);
     ok (da == NULL, "cairn_driver_destroy sets the pointer to NULL");
