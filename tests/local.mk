@@ -95,7 +95,12 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 
 # Benchmarks: `make bench` (never part of `make check`).
-EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator tests/bench/state
+EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator tests/bench/state \
+	tests/bench/launch-loop
+tests_bench_launch_loop_SOURCES = tests/bench/launch-loop.c
+tests_bench_launch_loop_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(CGROUP_CFLAGS)
+tests_bench_launch_loop_LDADD = agent/libagent.la libframework/libcairn-store.la \
+	$(TEST_UNIT_LIBS) $(CGROUP_LIBS) $(SQLITE_LIBS)
 tests_bench_state_SOURCES = tests/bench/state.c
 tests_bench_state_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/master
 tests_bench_state_LDADD = master/libmaster.la $(TEST_UNIT_LIBS) $(SQLITE_LIBS)
