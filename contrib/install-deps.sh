@@ -13,6 +13,8 @@ PACKAGES=(
     # and bzip2 for .tar.xz and .tar.bz2, and with unzip for .zip; its
     # unit test builds a .zip with zip.
     unzip bzip2 zip
+    # The service framework's tests serve HTTP with python3 -m http.server.
+    python3
 )
 
 missing=()

@@ -1,0 +1,1 @@
+# frameworks/batch: cairn-batch (owner: the batch framework's work).

@@ -1,0 +1,1 @@
+# frameworks/service: cairn-service (owner: the service framework's work).
