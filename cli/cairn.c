@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "flags.h"
+#include "util.h"
 
 static char *s_master;
 static bool s_json;
@@ -70,7 +71,7 @@ main (int argc, char **argv)
             const char *names[NCOMMANDS];
             for (size_t i = 0; i < NCOMMANDS; i++)
                 names[i] = s_commands[i].name;
-            const char *hint = cli_suggest (argv[argi], names, NCOMMANDS);
+            const char *hint = util_closest (argv[argi], names, NCOMMANDS);
             fprintf (stderr, "cairn: unknown command '%s'%s%s%s; see cairn --help\n",
                      argv[argi], hint ? " (did you mean " : "", hint ? hint : "",
                      hint ? "?)" : "");

@@ -62,20 +62,11 @@ cli_master_http (void)
 int
 cli_request (const char *method, const char *url, json_t *body, long *status, json_t **reply)
 {
-    char *text = body ? json_dumps (body, JSON_COMPACT) : NULL;
-    char *out = NULL;
-    size_t size = 0;
     *reply = NULL;
-    int rc = httpc_request (method, url, text ? "application/json" : NULL, text,
-                            text ? strlen (text) : 0, (long) cli.timeout_ms, status, &out, &size);
-    free (text);
-    if (rc < 0) {
+    if (httpc_json (method, url, body, (long) cli.timeout_ms, status, reply) < 0) {
         fprintf (stderr, "cairn: %s\n", cairn_strerror_last ());
         return -1;
     }
-    if (size > 0)
-        *reply = json_loadb (out, size, 0, NULL);
-    free (out);
     return 0;
 }
 
@@ -121,43 +112,4 @@ double
 cli_num (json_t *obj, const char *key)
 {
     return json_number_value (json_object_get (obj, key));
-}
-
-static size_t
-s_distance (const char *a, const char *b)
-{
-    size_t n = strlen (a), m = strlen (b);
-    if (n > 64 || m > 64)
-        return 99;
-    size_t d[65][65];
-    for (size_t i = 0; i <= n; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= m; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= n; i++)
-        for (size_t j = 1; j <= m; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t best = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < best)
-                best = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < best)
-                best = d[i - 1][j - 1] + cost;
-            d[i][j] = best;
-        }
-    return d[n][m];
-}
-
-const char *
-cli_suggest (const char *word, const char *const *names, size_t n)
-{
-    const char *best = NULL;
-    size_t best_d = 3;
-    for (size_t i = 0; i < n; i++) {
-        size_t d = s_distance (word, names[i]);
-        if (d < best_d && d < strlen (names[i])) {
-            best = names[i];
-            best_d = d;
-        }
-    }
-    return best;
 }

@@ -49,9 +49,6 @@ int cli_print_json (json_t *json);
 const char *cli_str (json_t *obj, const char *key);
 double cli_num (json_t *obj, const char *key);
 
-/*  The closest of `names` to `word` (edit distance <= 2), or NULL: for
-    "did you mean" hints.                                                  */
-const char *cli_suggest (const char *word, const char *const *names, size_t n);
 
 /*  The commands about the cluster itself (cluster.c).                     */
 int cli_cmd_agents (int argc, char **argv);

@@ -188,3 +188,23 @@ httpc_get (const char *url, long timeout_ms, long *status, char **body, size_t *
 {
     return httpc_request ("GET", url, NULL, NULL, 0, timeout_ms, status, body, size);
 }
+
+int
+httpc_json (const char *method, const char *url, json_t *body, long timeout_ms, long *status,
+            json_t **reply)
+{
+    assert (method && url && status && reply);
+    char *text = body ? json_dumps (body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (body && !text)
+        oom_abort ();
+    char *out = NULL;
+    size_t size = 0;
+    int rc = httpc_request (method, url, text ? "application/json" : NULL, text,
+                            text ? strlen (text) : 0, timeout_ms, status, &out, &size);
+    free (text);
+    if (rc < 0)
+        return -1;
+    *reply = size > 0 ? json_loadb (out, size, 0, NULL) : NULL;
+    free (out);
+    return 0;
+}

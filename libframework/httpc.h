@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #define HTTPC_MAX_BODY  (256u << 20)    /* bytes in a response body */
 
 /*  Performs method ("GET", "POST", "PUT", "DELETE", "HEAD", ...) on url
@@ -24,5 +26,12 @@ int httpc_request (const char *method, const char *url, const char *content_type
 /*  httpc_request ("GET", url, NULL, NULL, 0, ...).                        */
 int httpc_get (const char *url, long timeout_ms, long *status, char **body,
                size_t *size);
+
+/*  A JSON API call: sends body (may be NULL: no body) as
+    application/json and parses the answer. Returns 0 with the status in
+    *status and the parsed body in *reply (NULL if the body was empty or
+    not JSON; the caller's), whatever the status; -1 as httpc_request.    */
+int httpc_json (const char *method, const char *url, json_t *body, long timeout_ms,
+                long *status, json_t **reply);
 
 #endif

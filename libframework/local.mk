@@ -15,7 +15,8 @@ libframework_libcairn_util_la_SOURCES = \
 	libframework/ids.c libframework/ids.h \
 	libframework/objects.c libframework/objects.h \
 	libframework/util.c libframework/util.h \
-	libframework/jsonw.c libframework/jsonw.h
+	libframework/jsonw.c libframework/jsonw.h \
+	libframework/jcheck.c libframework/jcheck.h
 libframework_libcairn_util_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
 	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
 libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) \
@@ -32,7 +33,8 @@ libframework_libcairn_store_la_LIBADD = libframework/libcairn-util.la $(SQLITE_L
 
 # HTTP server glue (libmicrohttpd thread <-> event loop) for the daemons.
 noinst_LTLIBRARIES += libframework/libcairn-httpd.la
-libframework_libcairn_httpd_la_SOURCES = libframework/httpd.c libframework/httpd.h
+libframework_libcairn_httpd_la_SOURCES = libframework/httpd.c libframework/httpd.h \
+	libframework/restapi.c libframework/restapi.h
 libframework_libcairn_httpd_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
 	$(MICROHTTPD_CFLAGS) $(JANSSON_CFLAGS)
 libframework_libcairn_httpd_la_LIBADD = libframework/libcairn-util.la $(MICROHTTPD_LIBS)
@@ -40,8 +42,8 @@ libframework_libcairn_httpd_la_LIBADD = libframework/libcairn-util.la $(MICROHTT
 # HTTP client (libcurl) for the CLI and the bundled frameworks.
 noinst_LTLIBRARIES += libframework/libcairn-httpc.la
 libframework_libcairn_httpc_la_SOURCES = libframework/httpc.c libframework/httpc.h
-libframework_libcairn_httpc_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
-libframework_libcairn_httpc_la_LIBADD = libframework/libcairn-util.la $(CURL_LIBS)
+libframework_libcairn_httpc_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JANSSON_CFLAGS)
+libframework_libcairn_httpc_la_LIBADD = libframework/libcairn-util.la $(CURL_LIBS) $(JANSSON_LIBS)
 
 # libcairn: the public framework library. Only cairn_* symbols are exported.
 lib_LTLIBRARIES += libframework/libcairn.la

@@ -180,3 +180,42 @@ util_remove_tree (const char *path)
         return error_set (errno, "cannot remove %s: %s", path, strerror (errno));
     return 0;
 }
+
+static size_t
+s_distance (const char *a, const char *b)
+{
+    size_t n = strlen (a), m = strlen (b);
+    if (n > 64 || m > 64)
+        return 99;
+    size_t d[65][65];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            d[i][j] = best;
+        }
+    return d[n][m];
+}
+
+const char *
+util_closest (const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = s_distance (word, names[i]);
+        if (d < best_d && d < strlen (names[i])) {
+            best = names[i];
+            best_d = d;
+        }
+    }
+    return best;
+}

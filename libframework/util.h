@@ -32,4 +32,8 @@ char *util_read_file (const char *path, size_t max, size_t *size);
 /*  rm -rf; errors ignored except on the top directory.                     */
 int util_remove_tree (const char *path);
 
+/*  The closest of `names` to `word` by edit distance (at most 2, and less
+    than the name's length), or NULL: for "did you mean" hints.          */
+const char *util_closest (const char *word, const char *const *names, size_t n);
+
 #endif

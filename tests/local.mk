@@ -17,7 +17,7 @@ EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
 	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
-	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator
+	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -36,6 +36,12 @@ tests_unit_flags_LDADD = $(TEST_UNIT_LIBS)
 tests_unit_httpd_SOURCES = tests/unit/httpd.c
 tests_unit_httpd_CFLAGS = $(TEST_UNIT_CFLAGS) $(CURL_CFLAGS)
 tests_unit_httpd_LDADD = libframework/libcairn-httpd.la libframework/libcairn-httpc.la \
+	$(TEST_UNIT_LIBS) $(MICROHTTPD_LIBS) $(CURL_LIBS)
+
+# The REST API glue and JSON checks the bundled frameworks use.
+tests_unit_restapi_SOURCES = tests/unit/restapi.c
+tests_unit_restapi_CFLAGS = $(TEST_UNIT_CFLAGS) $(CURL_CFLAGS)
+tests_unit_restapi_LDADD = libframework/libcairn-httpd.la libframework/libcairn-httpc.la \
 	$(TEST_UNIT_LIBS) $(MICROHTTPD_LIBS) $(CURL_LIBS)
 
 tests_unit_agent_SOURCES = tests/unit/agent.c
