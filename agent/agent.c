@@ -1110,7 +1110,7 @@ agent_new (const agent_config_t *config, zloop_t *loop, isolator_t *isolator)
     self->checkpoint = checkpoint_open (config->work_dir);
     self->containerizer = self->checkpoint
                               ? containerizer_new (loop, isolator, config->shim_path,
-                                                   s_on_container, self)
+                                                   config->shim_launcher, s_on_container, self)
                               : NULL;
     char *cache = xasprintf ("%s/cache", config->work_dir);
     self->fetcher = self->containerizer

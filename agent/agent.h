@@ -22,6 +22,7 @@ typedef struct {
     const char *hostname;
     const char *http_address;           /* "IP:PORT" told to the master */
     const char *shim_path;
+    bool shim_launcher;                 /* shims as forks of a launcher (launcher.h) */
     const char *fetcher_path;           /* cairn-fetcher */
     uint64_t fetch_cache_bytes;         /* the per-agent URI cache; 0: none */
     const cairn_resources_t *resources;

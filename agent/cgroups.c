@@ -173,6 +173,26 @@ int
 cgroups_create (const char *name, const char *const *controllers,
                 const cgroups_setting_t *settings, size_t count)
 {
+    /*  First with every value in the one call: libcgroup reads
+        /proc/mounts again for each call that writes, and a task's
+        cgroups are created on the launch path. If that fails, the values
+        go one at a time below, so a failure names its file.             */
+    if (count > 0) {
+        struct cgroup *fast = s_group (name, controllers);
+        bool ok = true;
+        for (size_t i = 0; i < count && ok; i++) {
+            struct cgroup_controller *c = cgroup_get_controller (fast, settings[i].controller);
+            ok = c && cgroup_add_value_string (c, settings[i].file, settings[i].value) == 0;
+        }
+        int rc = ok ? cgroup_create_cgroup (fast, 1) : -1;
+        if (rc == 0) {
+            cgroup_free (&fast);
+            return 0;
+        }
+        if (ok)
+            cgroup_delete_cgroup_ext (fast, CGFLAG_DELETE_EMPTY_ONLY);
+        cgroup_free (&fast);
+    }
     struct cgroup *cg = s_group (name, controllers);
     int rc = cgroup_create_cgroup (cg, 1);
     if (rc != 0 && s_errno (rc) == ENOENT)

@@ -8,16 +8,19 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "containerizer.h"
 #include "error.h"
+#include "launcher.h"
 #include "log.h"
 #include "util.h"
 
@@ -40,7 +43,12 @@ struct _containerizer_t {
     container_event_fn *fn;
     void *arg;
     zhashx_t *containers;       /* id -> container_t * */
+    bool use_launcher;
+    launcher_t *launcher;       /* started at the first launch */
+    int64_t launcher_retry_at;  /* after a failure, posix_spawn until then */
 };
+
+#define LAUNCHER_RETRY_MS 10000
 
 /*  Kills what is left of an ended container and removes it, logging
     (not failing) when processes outlast the isolator's bounded wait.     */
@@ -76,7 +84,7 @@ s_container_free (void **item)
 
 containerizer_t *
 containerizer_new (zloop_t *loop, isolator_t *isolator, const char *shim_path,
-                   container_event_fn *fn, void *arg)
+                   bool use_launcher, container_event_fn *fn, void *arg)
 {
     if (access (shim_path, X_OK) < 0) {
         error_set (errno, "cannot run the task supervisor %s: %s", shim_path, strerror (errno));
@@ -86,6 +94,7 @@ containerizer_new (zloop_t *loop, isolator_t *isolator, const char *shim_path,
     self->loop = loop;
     self->isolator = isolator;
     self->shim_path = xstrdup (shim_path);
+    self->use_launcher = use_launcher;
     self->fn = fn;
     self->arg = arg;
     self->containers = zhashx_new ();
@@ -102,14 +111,19 @@ containerizer_destroy (containerizer_t **self_p, bool kill_all)
     for (container_t *c = zhashx_first (self->containers); c; c = zhashx_next (self->containers)) {
         if (kill_all && c->task > 1) {
             isolator_kill_all (self->isolator, c->id, c->task);
-            /*  Reap the shim so no zombie outlives us.                     */
+            /*  Let the shim record the end and leave (reaping it if it is
+                ours rather than the launcher's) before its cgroups go.   */
+            struct pollfd p = { c->pidfd, POLLIN, 0 };
+            if (c->pidfd >= 0)
+                poll (&p, 1, 2000);
             if (c->shim > 0)
-                waitpid (c->shim, NULL, 0);
+                waitpid (c->shim, NULL, WNOHANG);
             if (isolator_cleanup (self->isolator, c->id) < 0)
                 log_warn ("container %s: %s", c->id, cairn_strerror_last ());
         }
     }
     zhashx_destroy (&self->containers);
+    launcher_destroy (&self->launcher);
     free (self->shim_path);
     free (self);
     *self_p = NULL;
@@ -228,6 +242,97 @@ s_on_exit (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     return 0;
 }
 
+/*  posix_spawn of the shim binary: the way without a launcher.           */
+static pid_t
+s_posix_spawn_shim (containerizer_t *self, char **shim_argv, char *const envp[], int out_fd,
+                    const char *logpath)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init (&fa);
+    posix_spawnattr_init (&attr);
+    posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2 (&fa, out_fd, 1);
+    posix_spawn_file_actions_addopen (&fa, 2, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    /*  Nothing of the agent's leaks into the shim or the task.           */
+    posix_spawn_file_actions_addclosefrom_np (&fa, 3);
+    sigset_t none, defaults;
+    sigemptyset (&none);
+    sigemptyset (&defaults);
+    sigaddset (&defaults, SIGPIPE);
+    sigaddset (&defaults, SIGTERM);
+    sigaddset (&defaults, SIGINT);
+    sigaddset (&defaults, SIGHUP);
+    sigaddset (&defaults, SIGCHLD);
+    posix_spawnattr_setsigmask (&attr, &none);
+    posix_spawnattr_setsigdefault (&attr, &defaults);
+    /*  Its own session: a Ctrl-C or a signal to the agent's process group
+        does not reach the shim.                                           */
+    posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
+                                         | POSIX_SPAWN_SETSIGDEF);
+    pid_t shim = -1;
+    int err = posix_spawn (&shim, self->shim_path, &fa, &attr, shim_argv, envp);
+    posix_spawn_file_actions_destroy (&fa);
+    posix_spawnattr_destroy (&attr);
+    if (err != 0)
+        return error_set (err, "cannot start %s: %s", self->shim_path, strerror (err));
+    return shim;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*  Starts the shim: through the launcher when there is one (started on
+    first use), else with posix_spawn. A launcher that fails is replaced
+    after LAUNCHER_RETRY_MS; until then shims are spawned, so a broken
+    launcher costs speed, never a task. 0 with *shim and *pidfd.         */
+static int
+s_spawn_shim (containerizer_t *self, char **shim_argv, char *const envp[], int out_fd,
+              const char *logpath, pid_t *shim, int *pidfd)
+{
+    if (self->use_launcher && !self->launcher && s_now_ms () >= self->launcher_retry_at) {
+        self->launcher = launcher_new (self->shim_path);
+        if (!self->launcher) {
+            log_warn ("shims are started one exec each: %s", cairn_strerror_last ());
+            self->launcher_retry_at = s_now_ms () + LAUNCHER_RETRY_MS;
+        }
+    }
+    if (self->launcher) {
+        int logfd = open (logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (logfd < 0)
+            return error_set (errno, "cannot open %s: %s", logpath, strerror (errno));
+        *shim = launcher_spawn (self->launcher, shim_argv, envp, out_fd, logfd, pidfd);
+        int err = errno;
+        close (logfd);
+        if (*shim > 0)
+            return 0;
+        if (err != E2BIG) {
+            /*  Gone, stuck or unable to fork: start afresh later.        */
+            log_warn ("%s; shims are started one exec each for a while",
+                      cairn_strerror_last ());
+            launcher_destroy (&self->launcher);
+            self->launcher_retry_at = s_now_ms () + LAUNCHER_RETRY_MS;
+        }
+    }
+    *shim = s_posix_spawn_shim (self, shim_argv, envp, out_fd, logpath);
+    if (*shim < 0)
+        return -1;
+    *pidfd = (int) syscall (SYS_pidfd_open, *shim, 0);
+    if (*pidfd < 0) {
+        /*  Without a pidfd we could not see the task end: stop it now.    */
+        error_set (errno, "pidfd_open: %s", strerror (errno));
+        kill (*shim, SIGKILL);
+        waitpid (*shim, NULL, 0);
+        return -1;
+    }
+    return 0;
+}
+
 int
 containerizer_launch (containerizer_t *self, const char *id, const char *sandbox,
                       const char *run_dir, const cairn_resources_t *resources,
@@ -265,49 +370,15 @@ containerizer_launch (containerizer_t *self, const char *id, const char *sandbox
     pid_t shim = -1;
     char logpath[4200];
     snprintf (logpath, sizeof logpath, "%s/shim.log", run_dir);
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
-    posix_spawn_file_actions_init (&fa);
-    posix_spawnattr_init (&attr);
     int rc = -1;
     if (pipe2 (fds, O_CLOEXEC) < 0) {
         error_set (errno, "cannot create a pipe: %s", strerror (errno));
         goto done;
     }
-    posix_spawn_file_actions_addopen (&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2 (&fa, fds[1], 1);
-    posix_spawn_file_actions_addopen (&fa, 2, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    /*  Nothing of the agent's leaks into the shim or the task.           */
-    posix_spawn_file_actions_addclosefrom_np (&fa, 3);
-    sigset_t none, defaults;
-    sigemptyset (&none);
-    sigemptyset (&defaults);
-    sigaddset (&defaults, SIGPIPE);
-    sigaddset (&defaults, SIGTERM);
-    sigaddset (&defaults, SIGINT);
-    sigaddset (&defaults, SIGHUP);
-    sigaddset (&defaults, SIGCHLD);
-    posix_spawnattr_setsigmask (&attr, &none);
-    posix_spawnattr_setsigdefault (&attr, &defaults);
-    /*  Its own session: a Ctrl-C or a signal to the agent's process group
-        does not reach the shim.                                           */
-    posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK
-                                         | POSIX_SPAWN_SETSIGDEF);
-    int err = posix_spawn (&shim, self->shim_path, &fa, &attr, shim_argv, envp);
-    if (err != 0) {
-        error_set (err, "cannot start %s: %s", self->shim_path, strerror (err));
+    if (s_spawn_shim (self, shim_argv, envp, fds[1], logpath, &shim, &pidfd) < 0)
         goto done;
-    }
     close (fds[1]);
     fds[1] = -1;
-    pidfd = (int) syscall (SYS_pidfd_open, shim, 0);
-    if (pidfd < 0) {
-        /*  Without a pidfd we could not see the task end: stop it now.    */
-        error_set (errno, "pidfd_open: %s", strerror (errno));
-        kill (shim, SIGKILL);
-        waitpid (shim, NULL, 0);
-        goto done;
-    }
     container_t *c = xzalloc (sizeof *c);
     c->owner = self;
     c->id = xstrdup (id);
@@ -326,8 +397,6 @@ containerizer_launch (containerizer_t *self, const char *id, const char *sandbox
 done:
     if (rc < 0)
         isolator_cleanup (self->isolator, id);
-    posix_spawn_file_actions_destroy (&fa);
-    posix_spawnattr_destroy (&attr);
     if (fds[0] >= 0)
         close (fds[0]);
     if (fds[1] >= 0)

@@ -44,8 +44,10 @@ typedef void (container_event_fn) (void *arg, const char *id, const container_ev
 
 typedef struct _containerizer_t containerizer_t;
 
+/*  use_launcher: start shims as forks of a resident `shim_path
+    --launcher` (launcher.h) rather than one posix_spawn + exec each.    */
 containerizer_t *containerizer_new (zloop_t *loop, isolator_t *isolator, const char *shim_path,
-                                    container_event_fn *fn, void *arg);
+                                    bool use_launcher, container_event_fn *fn, void *arg);
 /*  Frees the containerizer. With kill_all, every task's container is
     killed and removed first; otherwise tasks keep running under their
     shims (an agent restart re-adopts them).                               */

@@ -823,6 +823,13 @@ isolator_kill_all (isolator_t *self, const char *id, pid_t pgid)
     }
     else if (!cgroups_exists (self->procs_controller, name, NULL))
         rc = 0;
+    else if (!s_populated (self, name))
+        /*  Nothing left, the common case once a task has ended: freezing
+            an empty cgroup would only cost (on v1 the first frozen cgroup
+            flips kernel static keys, an IPI to every CPU). An empty
+            cgroup stays empty: only its members or the agent put
+            processes in it.                                              */
+        rc = 0;
     else if (self->kind == KIND_V1)
         rc = s_kill_v1 (self, name, deadline);
     else {

@@ -7,6 +7,7 @@ agent_libagent_la_SOURCES = \
 	agent/agent.c agent/agent.h \
 	agent/checkpoint.c agent/checkpoint.h \
 	agent/containerizer.c agent/containerizer.h \
+	agent/launcher.c agent/launcher.h \
 	agent/fetcher.c agent/fetcher.h \
 	agent/health.c agent/health.h \
 	agent/isolator.c agent/isolator.h \

@@ -35,7 +35,7 @@
 static char *s_master, *s_ip, *s_advertise_ip, *s_work_dir, *s_resources, *s_attributes;
 static char *s_hostname, *s_isolation, *s_cgroup_root, *s_shim, *s_log_level, *s_log;
 static int64_t s_http_port, s_kill_grace_ms, s_ping_misses, s_max_task_pids;
-static bool s_shutdown_tasks, s_cpu_hard_limit;
+static bool s_shutdown_tasks, s_cpu_hard_limit, s_shim_launcher;
 static char *s_fetcher;
 static int64_t s_fetch_cache_mib, s_usage_interval_ms, s_disk_interval_ms, s_gc_delay_ms;
 static double s_gc_headroom;
@@ -77,6 +77,9 @@ static const flag_t s_flags[] = {
     { "shim", FLAG_STRING, &s_shim, NULL, "PATH",
       "The task supervisor (default: cairn-shim next to the agent, else the installed one).",
       0, 0 },
+    { "shim-launcher", FLAG_BOOL, &s_shim_launcher, "true", NULL,
+      "Start each task's supervisor as a fork of one resident cairn-shim --launcher "
+      "(no exec per task); --no-shim-launcher starts each with its own exec.", 0, 0 },
     { "default-kill-grace", FLAG_DURATION, &s_kill_grace_ms, "3s", "DURATION",
       "Time between SIGTERM and SIGKILL when a task is killed.", 0, 86400000 },
     { "max-master-ping-misses", FLAG_INT, &s_ping_misses, "3", "N",
@@ -584,6 +587,7 @@ main (int argc, char **argv)
         .hostname = hostname,
         .http_address = http_address,
         .shim_path = shim,
+        .shim_launcher = s_shim_launcher,
         .resources = resources,
         .attributes = &attributes,
         .default_kill_grace_ms = s_kill_grace_ms,

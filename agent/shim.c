@@ -1,9 +1,11 @@
 /*  shim.c - cairn-shim: the per-task supervisor.
 
-    The agent starts one shim per task with posix_spawn (never a fork of
-    the agent). With --supervisor-procs the shim first moves itself into
-    that cgroup (cgroup v2: the agent's supervisors leaf, so shims sit
-    neither in the agent's cgroup nor in a task's). It forks the task,
+    The agent starts one shim per task, as a fork of its launcher (this
+    program run with --launcher, see the end of this file), or with
+    posix_spawn when no launcher can serve; never as a fork of the agent.
+    With --supervisor-procs the shim first moves itself into that cgroup
+    (cgroup v2: the agent's supervisors leaf, so shims sit neither in the
+    agent's cgroup nor in a task's). It forks the task,
     which sets up its session, joins its container (each --cgroup-procs
     file, one per hierarchy, before anything of the task runs), applies
     --rlimit-data, moves into the sandbox with stdout/stderr going to
@@ -34,7 +36,8 @@
     Usage: cairn-shim --sandbox=DIR --run-dir=DIR [--supervisor-procs=FILE]
                       [--cgroup-procs=FILE]... [--rlimit-data=BYTES]
                       [--namespaces=LIST] [--user=NAME] [--max-log-size=BYTES]
-                      -- PROGRAM [ARGS...]                                  */
+                      -- PROGRAM [ARGS...]
+           cairn-shim --launcher    (fd 0: the agent's launch socket)      */
 #include "config.h"
 
 #include <errno.h>
@@ -50,12 +53,19 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define MAX_CGROUPS 16            /* --cgroup-procs: one per hierarchy */
+#define LAUNCH_MAGIC 0x314e4c43u  /* "CLN1": a launch request */
+#define LAUNCH_MAX (1u << 20)     /* bytes in a launch request */
+
+extern char **environ;
 
 static void
 s_usage (void)
@@ -348,8 +358,8 @@ s_pump (const char *sandbox, int out_pipe, int err_pipe, pid_t pid, unsigned lon
     return status;
 }
 
-int
-main (int argc, char **argv)
+static int
+s_shim_main (int argc, char **argv)
 {
     const char *sandbox = NULL, *run_dir = NULL, *supervisor_procs = NULL, *user = NULL;
     const char *cgroups[MAX_CGROUPS];
@@ -532,4 +542,195 @@ main (int argc, char **argv)
     if (s_write_file (run_dir, "status", line) < 0)
         return 1;
     return 0;
+}
+
+/*  The launcher: a resident copy of this program that the agent keeps as
+    its child and asks, over a SOCK_SEQPACKET socket on fd 0, to start
+    shims. Each shim is a fork of the launcher running the code above,
+    with no exec: a fresh exec would cost the dynamic loader's start-up
+    again for every task, which on virtual machines (where cpuid traps)
+    is a large part of a short task's price. The shim is the same process
+    it would have been: its own session, default signals, the agent's
+    pipe on stdout and shim.log on stderr, nothing else open.
+
+    A request is one datagram: three uint32 (LAUNCH_MAGIC, argc, envc),
+    then argc + envc NUL-terminated strings (the shim's arguments with
+    argv[0], then the task's environment), with two descriptors attached
+    (SCM_RIGHTS): the shim's stdout and stderr. The answer is an int32:
+    the shim's pid, or -errno; with a pid comes a pidfd for it, opened
+    before the launcher could reap the shim, so the pid cannot have been
+    reused when the agent gets it. The launcher exits when the agent
+    closes its end; the shims it started live on (adopted by init), as
+    they would after an agent restart.                                   */
+static void
+s_launch_reply (int sock, int32_t value, int pidfd)
+{
+    struct iovec iov = { &value, sizeof value };
+    union {
+        char buf[CMSG_SPACE (sizeof (int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (pidfd >= 0) {
+        memset (&u, 0, sizeof u);
+        msg.msg_control = u.buf;
+        msg.msg_controllen = sizeof u.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN (sizeof (int));
+        memcpy (CMSG_DATA (c), &pidfd, sizeof (int));
+    }
+    while (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0 && errno == EINTR)
+        ;
+}
+
+/*  Splits the request into argv and envp (pointers into buf, which ends
+    with a NUL the reader added); -1 if it is not well formed.            */
+static int
+s_launch_parse (char *buf, size_t len, char ***argv, size_t *argc, char ***envp)
+{
+    uint32_t head[3];
+    if (len < sizeof head)
+        return -1;
+    memcpy (head, buf, sizeof head);
+    if (head[0] != LAUNCH_MAGIC || head[1] < 2 || head[1] > LAUNCH_MAX / 2
+        || head[2] > LAUNCH_MAX / 2)
+        return -1;
+    size_t n = (size_t) head[1] + head[2];
+    char **v = calloc (n + 2, sizeof (char *));
+    if (!v)
+        return -1;
+    char *p = buf + sizeof head, *end = buf + len;
+    for (size_t i = 0, k = 0; i < n; i++) {
+        char *nul = memchr (p, '\0', (size_t) (end - p));
+        if (p >= end || !nul) {
+            free (v);
+            return -1;
+        }
+        v[k++] = p;
+        if (i + 1 == head[1])
+            v[k++] = NULL;          /* argv ends, envp starts */
+        p = nul + 1;
+    }
+    *argv = v;
+    *argc = head[1];
+    *envp = v + head[1] + 1;
+    return 0;
+}
+
+static void
+s_launch_one (int sock, int sigfd)
+{
+    ssize_t size = recv (sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
+    if (size == 0)
+        exit (0);                   /* the agent is gone */
+    if (size < 0) {
+        if (errno == EINTR || errno == EAGAIN)
+            return;
+        exit (1);
+    }
+    char *buf = malloc ((size_t) size + 1);
+    union {
+        char buf[CMSG_SPACE (2 * sizeof (int))];
+        struct cmsghdr align;
+    } u;
+    struct iovec iov = { buf ? buf : (char *) &u, buf ? (size_t) size : 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                          .msg_controllen = sizeof u.buf };
+    ssize_t got = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
+    if (got <= 0) {
+        free (buf);
+        exit (got == 0 ? 0 : 1);
+    }
+    int fds[2] = { -1, -1 };
+    size_t nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c; c = CMSG_NXTHDR (&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            size_t n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+            for (size_t i = 0; i < n; i++) {
+                int fd;
+                memcpy (&fd, CMSG_DATA (c) + i * sizeof (int), sizeof fd);
+                if (nfds < 2)
+                    fds[nfds++] = fd;
+                else
+                    close (fd);
+            }
+        }
+    char **argv = NULL, **envp = NULL;
+    size_t argc = 0;
+    if (!buf || nfds != 2 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+        || s_launch_parse (buf, (size_t) got, &argv, &argc, &envp) < 0) {
+        s_launch_reply (sock, -EINVAL, -1);
+        goto done;
+    }
+    pid_t pid = fork ();
+    if (pid == 0) {
+        /*  The shim: what posix_spawn would have set up, then main.      */
+        setsid ();
+        if (dup2 (fds[0], 1) < 0 || dup2 (fds[1], 2) < 0)
+            _exit (127);
+        int in = open ("/dev/null", O_RDONLY);
+        if (in < 0 || dup2 (in, 0) < 0)
+            _exit (127);
+        close_range (3, ~0u, 0);
+        signal (SIGCHLD, SIG_DFL);
+        signal (SIGPIPE, SIG_DFL);
+        environ = envp;
+        exit (s_shim_main ((int) argc, argv));
+    }
+    int err = errno;
+    int pidfd = pid > 0 ? (int) syscall (SYS_pidfd_open, pid, 0) : -1;
+    if (pid > 0 && pidfd < 0)
+        err = errno;
+    s_launch_reply (sock, pid > 0 && pidfd >= 0 ? (int32_t) pid : -err, pidfd);
+    if (pidfd >= 0)
+        close (pidfd);
+done:
+    (void) sigfd;
+    free (argv);
+    free (buf);
+    for (size_t i = 0; i < nfds; i++)
+        close (fds[i]);
+}
+
+static int
+s_launcher (void)
+{
+    /*  SIGCHLD stays blocked, read through a signalfd: a shim is reaped
+        only in the loop, never between its fork and its pidfd.           */
+    sigset_t chld;
+    sigemptyset (&chld);
+    sigaddset (&chld, SIGCHLD);
+    sigprocmask (SIG_SETMASK, &chld, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    int sigfd = signalfd (-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sigfd < 0)
+        return 1;
+    while (true) {
+        struct pollfd p[2] = { { 0, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+        if (poll (p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        if (p[1].revents) {
+            struct signalfd_siginfo si;
+            while (read (sigfd, &si, sizeof si) == sizeof si)
+                ;
+        }
+        /*  Shims that ended: reap them (the agent watches their pidfds). */
+        while (waitpid (-1, NULL, WNOHANG) > 0)
+            ;
+        if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+            s_launch_one (0, sigfd);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc == 2 && strcmp (argv[1], "--launcher") == 0)
+        return s_launcher ();
+    return s_shim_main (argc, argv);
 }

@@ -25,16 +25,27 @@ util_mkdir_p (const char *path, mode_t mode)
     if (!path || !*path || strlen (path) >= sizeof buf)
         return error_set (EINVAL, "'%s' is not a usable directory path", path ? path : "");
     strcpy (buf, path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
+    /*  Bottom up: try the whole path, and only where a parent is missing
+        go up to the deepest one that exists. A task's sandbox, whose
+        parents mostly exist, costs two or three mkdir calls rather than
+        one per component.                                                */
+    char *ends[PATH_MAX / 2];
+    size_t n = 0;
+    while (mkdir (buf, mode) < 0) {
+        if (errno == EEXIST)
+            break;
+        char *slash = strrchr (buf, '/');
+        if (errno != ENOENT || !slash || slash == buf)
+            return error_set (errno, "cannot create directory %s: %s", buf, strerror (errno));
+        *slash = '\0';
+        ends[n++] = slash;
+    }
+    /*  Back down: each level below the one that exists.                  */
+    while (n > 0) {
+        *ends[--n] = '/';
         if (mkdir (buf, mode) < 0 && errno != EEXIST)
             return error_set (errno, "cannot create directory %s: %s", buf, strerror (errno));
-        *p = '/';
     }
-    if (mkdir (buf, mode) < 0 && errno != EEXIST)
-        return error_set (errno, "cannot create directory %s: %s", buf, strerror (errno));
     struct stat st;
     if (stat (buf, &st) < 0 || !S_ISDIR (st.st_mode))
         return error_set (ENOTDIR, "%s is not a directory", buf);

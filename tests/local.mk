@@ -17,9 +17,14 @@ EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
 	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
-	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi
+	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi \
+	tests/unit/launcher tests/unit/util
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
+
+tests_unit_util_SOURCES = tests/unit/util.c
+tests_unit_util_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_util_LDADD = $(TEST_UNIT_LIBS)
 
 tests_unit_resources_SOURCES = tests/unit/resources.c
 tests_unit_resources_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -55,6 +60,11 @@ tests_unit_isolator_SOURCES = tests/unit/isolator.c
 tests_unit_isolator_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(CGROUP_CFLAGS)
 tests_unit_isolator_LDADD = agent/libagent.la libframework/libcairn-store.la $(TEST_UNIT_LIBS) \
 	$(SQLITE_LIBS) $(CGROUP_LIBS)
+
+# Starts shims through the built cairn-shim --launcher (CAIRN_BUILDDIR).
+tests_unit_launcher_SOURCES = tests/unit/launcher.c
+tests_unit_launcher_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
+tests_unit_launcher_LDADD = agent/libagent.la $(TEST_UNIT_LIBS)
 
 tests_unit_checkpoint_SOURCES = tests/unit/checkpoint.c
 tests_unit_checkpoint_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(SQLITE_CFLAGS)
@@ -96,12 +106,13 @@ INTEGRATION_TESTS = \
 	tests/integration/master-gone.sh \
 	tests/integration/agent-recovery.sh \
 	tests/integration/agent-isolation.sh \
+	tests/integration/agent-launcher.sh \
 	tests/integration/protocol-doc.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 
 # Benchmarks: `make bench` (never part of `make check`).
-EXTRA_PROGRAMS = tests/bench/codec tests/bench/allocator tests/bench/state \
+EXTRA_PROGRAMS += tests/bench/codec tests/bench/allocator tests/bench/state \
 	tests/bench/launch-loop
 tests_bench_launch_loop_SOURCES = tests/bench/launch-loop.c
 tests_bench_launch_loop_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(CGROUP_CFLAGS)
