@@ -47,8 +47,20 @@
     strings NUL-terminated, query and headers as "name\0value\0...", the
     body followed by a NUL; HTTP thread <- owner:
         ["REPLY"][id:8][status:4][content type][body]
+        ["STREAM"][id:8][status:4][content type]
+        ["DATA"][id:8][bytes]
+        ["END"][id:8]
         ["TIMEOUT"][ms:4]
-        ["$TERM"]                                                        */
+        ["$TERM"]
+    and owner <- HTTP thread, when a stream's client is gone or was cut:
+        ["CLOSED"][id:8]
+
+    Streams. A streamed response (an event feed) is sent chunked: MHD
+    pulls from the exchange's buffer through a content reader; when the
+    buffer is empty the reader suspends the connection and a DATA or END
+    from the owner resumes it. A client that does not keep up is cut
+    when HTTPD_STREAM_MAX_BUFFER bytes wait for it, so a stuck reader
+    costs bounded memory; the owner hears CLOSED and stops sending.     */
 #include "config.h"
 
 #include <assert.h>
@@ -119,6 +131,14 @@ struct _exchange_t {
     exchange_t *prev, *next;    /* pending list */
     struct MHD_Response *response;  /* EX_ANSWERED: to queue */
     unsigned int status;
+    /*  A streamed response: */
+    bool stream;
+    buf_t out;                  /* bytes the owner sent, not yet read by MHD */
+    size_t out_off;             /* how much of out MHD has taken */
+    bool ended;                 /* the owner sent END */
+    bool cut;                   /* the client fell behind: end with an error */
+    bool suspended;             /* the reader suspended the connection */
+    exchange_t *snext;          /* the streams list */
 };
 
 /*  Everything the HTTP thread owns; nothing here is touched elsewhere.  */
@@ -128,6 +148,7 @@ struct _server_t {
     zsock_t *pipe;              /* the HTTP thread's end */
     uint64_t last_id;
     exchange_t *head, *tail;    /* waiting for the owner, oldest first */
+    exchange_t *streams;        /* streamed responses in progress */
     size_t npending;
     size_t nanswered;           /* EX_ANSWERED or EX_SENDING, not completed */
     int64_t timeout_ms;
@@ -136,6 +157,8 @@ struct _server_t {
 
 struct _httpd_t {
     zsock_t *sock;              /* the owner's end of the pipe */
+    uint64_t *closed;           /* streams reported CLOSED, not yet taken */
+    size_t nclosed, closed_cap;
     pthread_t thread;
     int port;
 };
@@ -511,6 +534,22 @@ s_handle_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (ex->state == EX_WAITING)
         s_pending_remove (server, ex);      /* not expected: MHD keeps it */
+    if (ex->stream) {
+        for (exchange_t **p = &server->streams; *p; p = &(*p)->snext)
+            if (*p == ex) {
+                *p = ex->snext;
+                break;
+            }
+        /*  The owner stops sending to it (unless it ended it itself).  */
+        if (!ex->ended || ex->cut) {
+            zmsg_t *msg = zmsg_new ();
+            zmsg_addstr (msg, "CLOSED");
+            zmsg_addmem (msg, &ex->id, sizeof ex->id);
+            if (zmsg_send (&msg, server->pipe) != 0)
+                zmsg_destroy (&msg);
+        }
+        free (ex->out.data);
+    }
     if (ex->state == EX_ANSWERED || ex->state == EX_SENDING)
         server->nanswered--;
     if (ex->response)
@@ -575,6 +614,109 @@ done:
     zframe_destroy (&body);
 }
 
+/*  MHD pulls a stream's bytes here (on the HTTP thread).                */
+static ssize_t
+s_stream_read (void *cls, uint64_t pos, char *buf, size_t max)
+{
+    exchange_t *ex = cls;
+    (void) pos;
+    if (ex->cut)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    size_t avail = ex->out.size - ex->out_off;
+    if (avail > 0) {
+        size_t n = avail < max ? avail : max;
+        memcpy (buf, ex->out.data + ex->out_off, n);
+        ex->out_off += n;
+        if (ex->out_off == ex->out.size)
+            ex->out.size = ex->out_off = 0;
+        return (ssize_t) n;
+    }
+    if (ex->ended || ex->server->terminating)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    /*  Nothing to send: sleep until the owner sends (see s_stream_wake). */
+    MHD_suspend_connection (ex->conn);
+    ex->suspended = true;
+    return 0;
+}
+
+static void
+s_stream_wake (exchange_t *ex)
+{
+    if (ex->suspended) {
+        ex->suspended = false;
+        MHD_resume_connection (ex->conn);
+    }
+}
+
+static exchange_t *
+s_stream_find (server_t *server, zframe_t *id_frame)
+{
+    uint64_t id;
+    if (!id_frame || zframe_size (id_frame) != sizeof id)
+        return NULL;
+    memcpy (&id, zframe_data (id_frame), sizeof id);
+    for (exchange_t *ex = server->streams; ex; ex = ex->snext)
+        if (ex->id == id)
+            return ex;
+    return NULL;                            /* its client is gone */
+}
+
+static void
+s_handle_stream (server_t *server, zmsg_t *msg)
+{
+    zframe_t *id_frame = zmsg_pop (msg);
+    zframe_t *status_frame = zmsg_pop (msg);
+    char *content_type = zmsg_popstr (msg);
+    uint64_t id;
+    uint32_t status;
+    if (!content_type || zframe_size (id_frame) != sizeof id
+        || zframe_size (status_frame) != sizeof status)
+        goto done;
+    memcpy (&id, zframe_data (id_frame), sizeof id);
+    memcpy (&status, zframe_data (status_frame), sizeof status);
+    exchange_t *ex = s_pending_find (server, id);
+    if (!ex)
+        goto done;
+    struct MHD_Response *response =
+        MHD_create_response_from_callback (MHD_SIZE_UNKNOWN, 16384, s_stream_read, ex, NULL);
+    if (!response)
+        oom_abort ();
+    if (*content_type)
+        MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    ex->stream = true;
+    ex->snext = server->streams;
+    server->streams = ex;
+    s_answer (ex, status, response);
+done:
+    zframe_destroy (&id_frame);
+    zframe_destroy (&status_frame);
+    free (content_type);
+}
+
+static void
+s_handle_data (server_t *server, zmsg_t *msg, bool end)
+{
+    zframe_t *id_frame = zmsg_first (msg);
+    exchange_t *ex = s_stream_find (server, id_frame);
+    if (!ex || ex->ended || ex->cut)
+        return;
+    if (end)
+        ex->ended = true;
+    else {
+        zframe_t *data = zmsg_next (msg);
+        size_t size = data ? zframe_size (data) : 0;
+        if (ex->out.size - ex->out_off + size > HTTPD_STREAM_MAX_BUFFER)
+            ex->cut = true;                 /* it does not keep up */
+        else if (size > 0) {
+            if (ex->out_off > 0 && ex->out_off == ex->out.size)
+                ex->out.size = ex->out_off = 0;
+            s_buf_append (&ex->out, zframe_data (data), size);
+        }
+    }
+    s_stream_wake (ex);
+}
+
 /*  Handles every message the owner has sent, without blocking.          */
 static void
 s_recv_commands (server_t *server)
@@ -586,6 +728,12 @@ s_recv_commands (server_t *server)
             command = xstrdup ("");
         if (streq (command, "REPLY"))
             s_handle_reply (server, msg);
+        else if (streq (command, "STREAM"))
+            s_handle_stream (server, msg);
+        else if (streq (command, "DATA"))
+            s_handle_data (server, msg, false);
+        else if (streq (command, "END"))
+            s_handle_data (server, msg, true);
         else if (streq (command, "TIMEOUT")) {
             zframe_t *frame = zmsg_first (msg);
             int32_t ms;
@@ -640,6 +788,11 @@ s_shutdown (server_t *server)
     while (server->head)
         s_answer (server->head, MHD_HTTP_SERVICE_UNAVAILABLE,
                   s_error_response (true, "the server is shutting down"));
+    /*  Streams end (what is buffered still goes out).                     */
+    for (exchange_t *ex = server->streams; ex; ex = ex->snext) {
+        ex->ended = true;
+        s_stream_wake (ex);
+    }
     int64_t deadline = zclock_mono () + DRAIN_MS;
     while (true) {
         MHD_run (server->mhd);
@@ -855,6 +1008,7 @@ httpd_destroy (httpd_t **self_p)
     (void) rc;
     pthread_join (self->thread, NULL);
     zsock_destroy (&self->sock);
+    free (self->closed);
     free (self);
     *self_p = NULL;
 }
@@ -920,7 +1074,21 @@ httpd_request_t *
 httpd_recv (httpd_t *self)
 {
     assert (self);
-    zmsg_t *msg = zmsg_recv (self->sock);       /* receive timeout is 0 */
+    zmsg_t *msg;
+    while ((msg = zmsg_recv (self->sock))) {    /* receive timeout is 0 */
+        if (zmsg_size (msg) != 2)
+            break;                              /* a request */
+        /*  ["CLOSED"][id]: kept for httpd_stream_closed.                  */
+        zframe_t *id = zmsg_last (msg);
+        if (zframe_size (id) == sizeof (uint64_t)) {
+            if (self->nclosed == self->closed_cap) {
+                self->closed_cap = self->closed_cap ? 2 * self->closed_cap : 8;
+                self->closed = xrealloc (self->closed, self->closed_cap * sizeof (uint64_t));
+            }
+            memcpy (&self->closed[self->nclosed++], zframe_data (id), sizeof (uint64_t));
+        }
+        zmsg_destroy (&msg);
+    }
     if (!msg)
         return NULL;
     assert (zmsg_size (msg) == 7);
@@ -1072,4 +1240,61 @@ httpd_respond_json (httpd_t *self, httpd_request_t **req_p, int status, json_t *
     if (!body)
         oom_abort ();
     httpd_respond (self, req_p, status, "application/json", body, strlen (body));
+}
+
+uint64_t
+httpd_respond_stream (httpd_t *self, httpd_request_t **req_p, int status,
+                      const char *content_type)
+{
+    assert (self);
+    assert (req_p && *req_p);
+    assert (status >= 200 && status <= 599);
+    assert (!content_type || !strpbrk (content_type, "\r\n"));
+    httpd_request_t *req = *req_p;
+    uint64_t id = req->id;
+    uint32_t wire_status = (uint32_t) status;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "STREAM");
+    zmsg_addmem (msg, &id, sizeof id);
+    zmsg_addmem (msg, &wire_status, sizeof wire_status);
+    zmsg_addstr (msg, content_type ? content_type : "");
+    if (zmsg_send (&msg, self->sock) != 0)
+        zmsg_destroy (&msg);
+    httpd_request_destroy (req_p);
+    return id;
+}
+
+void
+httpd_stream_send (httpd_t *self, uint64_t stream, const void *data, size_t size)
+{
+    assert (self);
+    assert (data || size == 0);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "DATA");
+    zmsg_addmem (msg, &stream, sizeof stream);
+    zmsg_addmem (msg, data, size);
+    if (zmsg_send (&msg, self->sock) != 0)
+        zmsg_destroy (&msg);
+}
+
+void
+httpd_stream_end (httpd_t *self, uint64_t stream)
+{
+    assert (self);
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "END");
+    zmsg_addmem (msg, &stream, sizeof stream);
+    if (zmsg_send (&msg, self->sock) != 0)
+        zmsg_destroy (&msg);
+}
+
+uint64_t
+httpd_stream_closed (httpd_t *self)
+{
+    assert (self);
+    if (self->nclosed == 0)
+        return 0;
+    uint64_t id = self->closed[0];
+    memmove (self->closed, self->closed + 1, --self->nclosed * sizeof (uint64_t));
+    return id;
 }

@@ -27,6 +27,7 @@
 #define HTTPD_MAX_PENDING           512         /* requests waiting for the owner */
 #define HTTPD_REQUEST_TIMEOUT_MS    30000       /* owner's time to answer -> 504 */
 #define HTTPD_CONNECTION_TIMEOUT_S  60          /* idle or stalled client -> closed */
+#define HTTPD_STREAM_MAX_BUFFER     (4u << 20)  /* unread stream bytes -> client cut */
 
 typedef struct _httpd_t httpd_t;
 typedef struct _httpd_request_t httpd_request_t;
@@ -92,5 +93,26 @@ void httpd_respond_error (httpd_t *self, httpd_request_t **req_p, int status,
 
 /*  Answers with status and a JSON body; takes the json reference.        */
 void httpd_respond_json (httpd_t *self, httpd_request_t **req_p, int status, json_t *json);
+
+
+/*  Streamed responses (an event feed): the status and content type now,
+    the body later, piece by piece, sent chunked as it comes. Answers
+    (and frees) the request; returns the stream's id for the calls
+    below. A stream lives until httpd_stream_end, until its client goes,
+    or until HTTPD_STREAM_MAX_BUFFER bytes wait for a client that does
+    not read (it is cut); in the last two cases httpd_stream_closed
+    reports its id. The owner should send something now and then (a
+    heartbeat) so a vanished client is noticed.                         */
+uint64_t httpd_respond_stream (httpd_t *self, httpd_request_t **req_p, int status,
+                               const char *content_type);
+/*  Appends bytes to a stream (copied). Sending to a stream that is gone
+    does nothing.                                                         */
+void httpd_stream_send (httpd_t *self, uint64_t stream, const void *data, size_t size);
+/*  Ends a stream once what was sent has gone out.                        */
+void httpd_stream_end (httpd_t *self, uint64_t stream);
+/*  A stream that closed without httpd_stream_end (its client left or was
+    cut), oldest first; 0 when there is none. Learned while reading the
+    pipe: call after httpd_recv has returned NULL.                      */
+uint64_t httpd_stream_closed (httpd_t *self);
 
 #endif

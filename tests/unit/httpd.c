@@ -498,6 +498,142 @@ test_held (void)
     ok (req_a == NULL, "a request outliving its server is freed");
 }
 
+/*  Waits (bounded) for the next request on a hand-driven server.        */
+static httpd_request_t *
+s_next_request (httpd_t *httpd)
+{
+    zpoller_t *poller = zpoller_new (httpd_sock (httpd), NULL);
+    httpd_request_t *req = NULL;
+    int64_t deadline = zclock_mono () + TIMEOUT_MS;
+    while (!req && zclock_mono () < deadline) {
+        zpoller_wait (poller, 100);
+        req = httpd_recv (httpd);
+    }
+    zpoller_destroy (&poller);
+    return req;
+}
+
+/*  Waits (bounded) until a stream is reported closed; its id or 0.      */
+static uint64_t
+s_next_closed (httpd_t *httpd, uint64_t heartbeat_to)
+{
+    int64_t deadline = zclock_mono () + TIMEOUT_MS;
+    while (zclock_mono () < deadline) {
+        httpd_request_t *req;
+        while ((req = httpd_recv (httpd)))
+            httpd_respond_error (httpd, &req, 404, "unexpected");
+        uint64_t id = httpd_stream_closed (httpd);
+        if (id)
+            return id;
+        /*  A heartbeat makes the thread notice a vanished client.         */
+        if (heartbeat_to)
+            httpd_stream_send (httpd, heartbeat_to, "\n", 1);
+        zclock_sleep (20);
+    }
+    return 0;
+}
+
+static void
+test_streams (void)
+{
+    httpd_t *httpd = httpd_new ("127.0.0.1", 0);
+    ok (httpd != NULL, "a server for streams");
+    if (!httpd)
+        return;
+    int port = httpd_port (httpd);
+
+    /*  A stream sent in pieces, then ended: the client gets it all.      */
+    client_t a;
+    s_client_start (&a, port, "/events");
+    httpd_request_t *req = s_next_request (httpd);
+    ok (req != NULL, "the stream's request reaches the owner");
+    if (!req)
+        goto done;
+    uint64_t id = httpd_respond_stream (httpd, &req, 200, "application/x-ndjson");
+    ok (id > 0 && req == NULL, "answered with a stream");
+    httpd_stream_send (httpd, id, "one\n", 4);
+    zclock_sleep (50);              /* so the reader sleeps and is woken */
+    httpd_stream_send (httpd, id, "two\n", 4);
+    char *big = xmalloc (BIG_SIZE);
+    s_fill (big, BIG_SIZE / 4);
+    memset (big, 'x', BIG_SIZE / 4);
+    big[BIG_SIZE / 4 - 1] = '\n';
+    httpd_stream_send (httpd, id, big, BIG_SIZE / 4);
+    httpd_stream_send (httpd, id, "three\n", 6);
+    httpd_stream_end (httpd, id);
+    s_client_join (&a);
+    ok (a.rc == 0 && a.status == 200, "the client got a complete response");
+    cmp_int (a.size, 4 + 4 + BIG_SIZE / 4 + 6, "every byte sent, in order");
+    ok (a.body && strncmp (a.body, "one\ntwo\nxxx", 11) == 0
+            && strcmp (a.body + a.size - 6, "three\n") == 0,
+        "beginning and end as sent");
+    s_client_destroy (&a);
+    ok (httpd_stream_closed (httpd) == 0, "a stream the owner ended is not reported closed");
+
+    /*  A client that goes away: reported closed.                         */
+    int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    inet_pton (AF_INET, "127.0.0.1", &sin.sin_addr);
+    const char *get = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n";
+    ok (connect (fd, (struct sockaddr *) &sin, sizeof sin) == 0
+            && write (fd, get, strlen (get)) == (ssize_t) strlen (get),
+        "a raw client asks for a stream");
+    req = s_next_request (httpd);
+    id = req ? httpd_respond_stream (httpd, &req, 200, "application/x-ndjson") : 0;
+    httpd_stream_send (httpd, id, "hello\n", 6);
+    char head[4096] = "";
+    ssize_t n = 0;
+    for (int tries = 0; tries < 100 && !strstr (head, "hello"); tries++) {
+        ssize_t m = read (fd, head + n, sizeof head - 1 - (size_t) n);
+        if (m <= 0)
+            break;
+        n += m;
+        head[n] = '\0';
+    }
+    ok (strstr (head, "Transfer-Encoding: chunked") != NULL, "sent chunked");
+    ok (strstr (head, "hello") != NULL, "the first event arrives at once");
+    close (fd);
+    cmp_int (s_next_closed (httpd, id), id, "the owner hears that its client left");
+
+    /*  A client that does not read is cut once the buffer is full.       */
+    fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int small = 4096;
+    setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    ok (connect (fd, (struct sockaddr *) &sin, sizeof sin) == 0
+            && write (fd, get, strlen (get)) == (ssize_t) strlen (get),
+        "a client that will not read");
+    req = s_next_request (httpd);
+    id = req ? httpd_respond_stream (httpd, &req, 200, "application/x-ndjson") : 0;
+    uint64_t closed = 0;
+    for (int i = 0; i < 256 && !closed; i++) {
+        httpd_stream_send (httpd, id, big, BIG_SIZE / 4);
+        zclock_sleep (5);
+        while ((req = httpd_recv (httpd)))
+            httpd_respond_error (httpd, &req, 404, "unexpected");
+        closed = httpd_stream_closed (httpd);
+    }
+    if (!closed)
+        closed = s_next_closed (httpd, 0);
+    cmp_int (closed, id, "it is cut and reported closed");
+    close (fd);
+
+    /*  A stream open when the server stops: what was sent still arrives,
+        and the response ends cleanly.                                   */
+    s_client_start (&a, port, "/events");
+    req = s_next_request (httpd);
+    id = req ? httpd_respond_stream (httpd, &req, 200, "application/x-ndjson") : 0;
+    httpd_stream_send (httpd, id, "bye\n", 4);
+    zclock_sleep (50);
+    httpd_destroy (&httpd);
+    s_client_join (&a);
+    ok (a.rc == 0 && a.status == 200 && a.body && strcmp (a.body, "bye\n") == 0,
+        "a stream ends cleanly when the server stops");
+    s_client_destroy (&a);
+    free (big);
+done:
+    httpd_destroy (&httpd);
+}
+
 int
 main (void)
 {
@@ -507,5 +643,6 @@ main (void)
     test_served ();
     test_client_errors ();
     test_held ();
+    test_streams ();
     return done_testing ();
 }
