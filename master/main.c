@@ -25,6 +25,7 @@
 #include "log.h"
 #include "master.h"
 #include "resources.h"
+#include "restapi.h"
 #include "transport.h"
 #include "util.h"
 
@@ -91,11 +92,18 @@ typedef struct http_job {
     struct http_job *next;
 } http_job_t;
 
+#define MAX_SUBSCRIBERS 64      /* open event streams */
+#define HEARTBEAT_MS 15000      /* a line to every event stream */
+#define DEFAULT_DRAIN_GRACE_MS 30000
+
 typedef struct {
     master_t *master;
     zsock_t *router;
     httpd_t *httpd;
     zloop_t *loop;
+    uint64_t subscribers[MAX_SUBSCRIBERS];      /* event streams */
+    size_t nsubscribers;
+    bool stop;                  /* a decision could not be recorded */
     int64_t dropped;            /* messages dropped on a full pipe */
     http_job_t *jobs;           /* /state documents being written */
     registry_t *registry;
@@ -223,76 +231,264 @@ s_respond_text (server_t *srv, httpd_request_t **req, const char *type, char *te
     httpd_respond (srv->httpd, req, 200, type, text, size);
 }
 
-/*  POST /agents/gone?agent_id=ID[&reason=TEXT] and
-    POST /frameworks/teardown?framework_id=ID: operator decisions. The
-    answer goes out after the decision is committed (and with the
-    messages it causes).                                                  */
-static int
-s_operator_action (server_t *srv, httpd_request_t **req, const char *method, const char *path,
-                   int64_t now)
+/*  The HTTP API. Reads are answered from memory; an operator's decision
+    (gone, teardown, drain, undrain, kill) is answered after it is
+    committed and the messages it causes are sent (s_flush).             */
+
+static int64_t
+s_now (void)
 {
-    bool gone = strcmp (path, "/agents/gone") == 0;
-    const char *param = gone ? "agent_id" : "framework_id";
-    const char *id = httpd_request_query (*req, param);
-    if (strcmp (method, "POST") != 0) {
-        httpd_respond_error (srv->httpd, req, 405, "%s needs POST", path);
-        return 0;
-    }
+    return clock_mono_ms ();
+}
+
+static void
+s_get_health (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    restapi_reply (call, 200, master_health_json (srv->master, s_now ()));
+}
+
+static void
+s_get_state (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    httpd_request_t *req = restapi_call_take (call);
+    s_start_state (srv, &req, s_now ());
+}
+
+static void
+s_get_summary (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    size_t size;
+    char *text = master_summary_text (srv->master, s_now (), &size);
+    httpd_request_t *req = restapi_call_take (call);
+    s_respond_text (srv, &req, "application/json", text, size);
+}
+
+static void
+s_get_metrics (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    size_t size;
+    char *text = master_metrics_text (srv->master, s_now (), &size);
+    httpd_request_t *req = restapi_call_take (call);
+    s_respond_text (srv, &req, "text/plain; version=0.0.4; charset=utf-8", text, size);
+}
+
+/*  A required id parameter; NULL after answering 400.                    */
+static const char *
+s_id_param (restapi_call_t *call, const char *name)
+{
+    const char *id = restapi_query (call, name);
     if (!id || !proto_id_valid (id)) {
-        httpd_respond_error (srv->httpd, req, 400, "%s needs ?%s=ID", path, param);
-        return 0;
+        restapi_error (call, 400, name, "%s %s needs ?%s=ID (a valid id)", call->method,
+                       call->path, name);
+        return NULL;
     }
-    int rc = gone ? master_mark_gone (srv->master, id, httpd_request_query (*req, "reason"), now)
-                  : master_teardown (srv->master, id, now);
+    return id;
+}
+
+/*  An optional duration parameter (-1 if absent); false after a 400.      */
+static bool
+s_duration_param (restapi_call_t *call, const char *name, int64_t *ms)
+{
+    const char *text = restapi_query (call, name);
+    *ms = -1;
+    if (!text)
+        return true;
+    if (duration_parse (text, ms) < 0 || *ms > 86400000) {
+        restapi_error (call, 400, name, "%s must be a duration such as 30s or 5m, up to 24h "
+                       "(got '%s')", name, text);
+        return false;
+    }
+    return true;
+}
+
+/*  Answers a decision the master took (rc from master_*), once it is on
+    disk and its messages are out.                                        */
+static void
+s_decided (restapi_call_t *call, int rc, json_t *answer)
+{
+    server_t *srv = call->arg;
     if (rc < 0) {
-        httpd_respond_error (srv->httpd, req, errno == ENOENT ? 404 : 500, "%s",
-                             cairn_strerror_last ());
-        return 0;
+        int status = errno == ENOENT ? 404 : errno == EEXIST || errno == EALREADY ? 409
+                   : errno == EAGAIN ? 503 : 500;
+        restapi_error (call, status, NULL, "%s", cairn_strerror_last ());
+        json_decref (answer);
+        return;
     }
     if (s_flush (srv) < 0) {
-        httpd_respond_error (srv->httpd, req, 500, "the decision could not be recorded");
-        return -1;
+        restapi_error (call, 500, NULL, "the decision could not be recorded");
+        json_decref (answer);
+        srv->stop = true;
+        return;
     }
-    httpd_respond_json (srv->httpd, req, 200,
-                        json_pack ("{s:s s:b}", param, id, gone ? "gone" : "removed", true));
+    restapi_reply (call, 200, answer);
+}
+
+static void
+s_post_gone (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *id = s_id_param (call, "agent_id");
+    if (id)
+        s_decided (call, master_mark_gone (srv->master, id, restapi_query (call, "reason"),
+                                           s_now ()),
+                   json_pack ("{s:s s:b}", "agent_id", id, "gone", true));
+}
+
+static void
+s_post_teardown (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *id = s_id_param (call, "framework_id");
+    if (id)
+        s_decided (call, master_teardown (srv->master, id, s_now ()),
+                   json_pack ("{s:s s:b}", "framework_id", id, "removed", true));
+}
+
+static void
+s_post_drain (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *id = s_id_param (call, "agent_id");
+    int64_t grace;
+    if (!id || !s_duration_param (call, "grace", &grace))
+        return;
+    if (grace < 0)
+        grace = DEFAULT_DRAIN_GRACE_MS;
+    s_decided (call, master_drain_agent (srv->master, id, grace, s_now ()),
+               json_pack ("{s:s s:b s:f}", "agent_id", id, "draining", true, "grace_s",
+                          (double) grace / 1000.0));
+}
+
+static void
+s_post_undrain (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *id = s_id_param (call, "agent_id");
+    if (id)
+        s_decided (call, master_undrain_agent (srv->master, id, s_now ()),
+                   json_pack ("{s:s s:b}", "agent_id", id, "draining", false));
+}
+
+static void
+s_post_kill (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *task = s_id_param (call, "task_id");
+    const char *fw = restapi_query (call, "framework_id");
+    int64_t grace;
+    if (!task || (fw && !s_id_param (call, "framework_id"))
+        || !s_duration_param (call, "grace", &grace))
+        return;
+    s_decided (call, master_kill (srv->master, fw, task, grace, s_now ()),
+               json_pack ("{s:s s:b}", "task_id", task, "killing", true));
+}
+
+static void
+s_get_task (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *task = s_id_param (call, "task_id");
+    const char *fw = restapi_query (call, "framework_id");
+    if (!task || (fw && !s_id_param (call, "framework_id")))
+        return;
+    json_t *json = master_task_json (srv->master, fw, task, s_now ());
+    if (json)
+        restapi_reply (call, 200, json);
+    else
+        restapi_error (call, errno == EEXIST ? 409 : 404, NULL, "%s", cairn_strerror_last ());
+}
+
+/*  The event feed: one JSON line per event, to every subscriber.          */
+
+static void
+s_on_event (void *arg, const char *line, size_t size)
+{
+    server_t *srv = arg;
+    for (size_t i = 0; i < srv->nsubscribers; i++)
+        httpd_stream_send (srv->httpd, srv->subscribers[i], line, size);
+}
+
+static void
+s_get_events (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    if (srv->nsubscribers == MAX_SUBSCRIBERS) {
+        restapi_error (call, 503, NULL, "too many event subscribers (%d)", MAX_SUBSCRIBERS);
+        return;
+    }
+    size_t size;
+    char *summary = master_summary_text (srv->master, s_now (), &size);
+    char *first = xasprintf ("{\"type\":\"SUBSCRIBED\",\"time\":%.3f,\"heartbeat_s\":%d,"
+                             "\"summary\":%s}\n", clock_wall (), HEARTBEAT_MS / 1000, summary);
+    free (summary);
+    httpd_request_t *req = restapi_call_take (call);
+    uint64_t id = httpd_respond_stream (srv->httpd, &req, 200, "application/x-ndjson");
+    httpd_stream_send (srv->httpd, id, first, strlen (first));
+    free (first);
+    srv->subscribers[srv->nsubscribers++] = id;
+    master_set_event_fn (srv->master, s_on_event, srv);
+}
+
+/*  Subscribers whose clients left.                                        */
+static void
+s_prune_subscribers (server_t *srv)
+{
+    uint64_t id;
+    while ((id = httpd_stream_closed (srv->httpd)))
+        for (size_t i = 0; i < srv->nsubscribers; i++)
+            if (srv->subscribers[i] == id) {
+                srv->subscribers[i] = srv->subscribers[--srv->nsubscribers];
+                break;
+            }
+    if (srv->nsubscribers == 0)
+        master_set_event_fn (srv->master, NULL, NULL);
+}
+
+static int
+s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
+{
+    (void) loop;
+    (void) timer_id;
+    server_t *srv = arg;
+    if (srv->nsubscribers == 0)
+        return 0;
+    char line[96];
+    int n = snprintf (line, sizeof line, "{\"type\":\"HEARTBEAT\",\"time\":%.3f}\n",
+                      clock_wall ());
+    s_on_event (srv, line, (size_t) n);
     return 0;
 }
+
+static const restapi_route_t s_routes[] = {
+    { "GET", "/health", s_get_health },
+    { "GET", "/state", s_get_state },
+    { "GET", "/state/summary", s_get_summary },
+    { "GET", "/metrics", s_get_metrics },
+    { "GET", "/events", s_get_events },
+    { "GET", "/tasks", s_get_task },
+    { "POST", "/tasks/kill", s_post_kill },
+    { "POST", "/agents/gone", s_post_gone },
+    { "POST", "/agents/drain", s_post_drain },
+    { "POST", "/agents/undrain", s_post_undrain },
+    { "POST", "/frameworks/teardown", s_post_teardown },
+};
 
 static int
 s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
 {
+    (void) loop;
+    (void) sock;
     server_t *srv = arg;
     httpd_request_t *req;
-    while ((req = httpd_recv (srv->httpd))) {
-        const char *path = httpd_request_path (req);
-        int64_t now = clock_mono_ms ();
-        const char *method = httpd_request_method (req);
-        if (strcmp (path, "/agents/gone") == 0 || strcmp (path, "/frameworks/teardown") == 0) {
-            if (s_operator_action (srv, &req, method, path, now) < 0)
-                return -1;
-        }
-        else if (strcmp (method, "GET") != 0)
-            httpd_respond_error (srv->httpd, &req, 405, "%s is not allowed on %s",
-                                 httpd_request_method (req), path);
-        else if (strcmp (path, "/health") == 0)
-            httpd_respond_json (srv->httpd, &req, 200, master_health_json (srv->master, now));
-        else if (strcmp (path, "/state") == 0)
-            s_start_state (srv, &req, now);
-        else if (strcmp (path, "/state/summary") == 0) {
-            size_t size;
-            char *text = master_summary_text (srv->master, now, &size);
-            s_respond_text (srv, &req, "application/json", text, size);
-        }
-        else if (strcmp (path, "/metrics") == 0) {
-            size_t size;
-            char *text = master_metrics_text (srv->master, now, &size);
-            s_respond_text (srv, &req, "text/plain; version=0.0.4; charset=utf-8", text, size);
-        }
-        else
-            httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s "
-                                 "(try /health, /state, /state/summary or /metrics)", path);
-    }
-    return 0;
+    while ((req = httpd_recv (srv->httpd)) && !srv->stop)
+        restapi_dispatch (srv->httpd, &req, s_routes, sizeof s_routes / sizeof s_routes[0], srv);
+    httpd_request_destroy (&req);
+    s_prune_subscribers (srv);
+    return srv->stop ? -1 : 0;
 }
 
 /*  "prod=2,batch=1" -> weights; with master NULL, only checks the text.  */
@@ -408,10 +604,13 @@ main (int argc, char **argv)
     size_t tick = s_ping_timeout_ms / 4 < 250 ? (size_t) (s_ping_timeout_ms / 4) : 250;
     zloop_timer (srv.loop, tick ? tick : 1, 0, s_on_tick, &srv);
     zloop_timer (srv.loop, (size_t) s_allocation_interval_ms, 0, s_on_allocate, &srv);
+    zloop_timer (srv.loop, HEARTBEAT_MS, 0, s_on_heartbeat, &srv);
     log_info ("master %s listening on tcp://%s:%d, HTTP on %s (work dir %s)",
               master_id (srv.master), s_ip, (int) s_port, http_address, s_work_dir);
     zloop_start (srv.loop);
-    exit_code = 0;
+    exit_code = srv.stop ? 1 : 0;
+    for (size_t i = 0; i < srv.nsubscribers; i++)
+        httpd_stream_end (srv.httpd, srv.subscribers[i]);
 done:
     while (srv.jobs) {
         http_job_t *job = srv.jobs;

@@ -42,6 +42,9 @@ typedef struct {
     int64_t last_seen;
     zhashx_t *tasks;                    /* "fw/task" -> task_t * (borrowed) */
     zhashx_t *offers;                   /* offer id -> offer_t * (borrowed) */
+    bool draining;                      /* an operator drains it: no offers */
+    int64_t drain_grace_ms;             /* for the kills of its tasks */
+    double drain_since;                 /* wall clock */
 } agent_t;
 
 typedef struct {
@@ -61,6 +64,8 @@ typedef struct {
     cairn_resources_t used;             /* by non-terminal tasks */
 } framework_t;
 
+#define TASK_HISTORY 8
+
 typedef struct {
     proto_task_t info;
     char *framework_id;
@@ -72,6 +77,14 @@ typedef struct {
     double cpu_seconds;                 /* the latest usage sample */
     int64_t mem_bytes, mem_peak_bytes, mem_limit_bytes;
     double usage_timestamp;
+    /*  The last TASK_HISTORY states it went through, oldest first (the
+        latest message is in status): for `cairn task`.                  */
+    struct {
+        double timestamp;
+        int16_t reason;
+        int8_t state;
+    } history[TASK_HISTORY];
+    uint8_t nhistory;
 } task_t;
 
 typedef struct {
@@ -109,7 +122,96 @@ struct _master_t {
     master_counters_t counters;
     int64_t now;                        /* of the allocation run in progress */
     zhashx_t *pending_offers;           /* framework id -> proto_msg_t * (during allocate) */
+    master_event_fn *event_fn;          /* NULL: nobody listens */
+    void *event_arg;
 };
+
+static void s_write_task (jsonw_t *w, const task_t *t);
+static void s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now);
+static void s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary);
+
+/*  Events (the operator's feed): one JSON line each, built only while
+    someone listens.                                                      */
+
+static void
+s_event_begin (jsonw_t *w, const char *type)
+{
+    jsonw_init (w);
+    jsonw_object (w);
+    jsonw_kstring (w, "type", type);
+    jsonw_kdouble (w, "time", clock_wall ());
+}
+
+static void
+s_event_end (master_t *self, jsonw_t *w)
+{
+    jsonw_end (w, '}');
+    size_t size;
+    char *text = jsonw_take (w, &size);
+    text = xrealloc (text, size + 2);
+    text[size++] = '\n';
+    text[size] = '\0';
+    self->event_fn (self->event_arg, text, size);
+    free (text);
+    jsonw_fini (w);
+}
+
+static void
+s_event_task (master_t *self, const char *type, const task_t *t)
+{
+    if (!self->event_fn)
+        return;
+    jsonw_t w;
+    s_event_begin (&w, type);
+    jsonw_key (&w, "task");
+    s_write_task (&w, t);
+    s_event_end (self, &w);
+}
+
+static void
+s_event_agent (master_t *self, const char *type, agent_t *a, int64_t now)
+{
+    if (!self->event_fn)
+        return;
+    jsonw_t w;
+    s_event_begin (&w, type);
+    jsonw_key (&w, "agent");
+    s_write_agent (self, &w, a, now);
+    s_event_end (self, &w);
+}
+
+static void
+s_event_framework (master_t *self, const char *type, framework_t *f)
+{
+    if (!self->event_fn)
+        return;
+    jsonw_t w;
+    s_event_begin (&w, type);
+    jsonw_key (&w, "framework");
+    s_write_framework (self, &w, f, true);
+    s_event_end (self, &w);
+}
+
+void
+master_set_event_fn (master_t *self, master_event_fn *fn, void *arg)
+{
+    self->event_fn = fn;
+    self->event_arg = arg;
+}
+
+/*  A task's state changed (its status holds the new one).                */
+static void
+s_history_add (task_t *t)
+{
+    if (t->nhistory == TASK_HISTORY) {
+        memmove (&t->history[0], &t->history[1], (TASK_HISTORY - 1) * sizeof t->history[0]);
+        t->nhistory--;
+    }
+    t->history[t->nhistory].timestamp = t->status.timestamp;
+    t->history[t->nhistory].reason = (int16_t) t->status.reason;
+    t->history[t->nhistory].state = (int8_t) t->status.state;
+    t->nhistory++;
+}
 
 /*  Outbox  */
 
@@ -467,6 +569,8 @@ s_task_add (master_t *self, framework_t *f, agent_t *a, const proto_task_t *info
     zhashx_update (a->tasks, t->key, t);
     cairn_resources_add (&f->used, info->resources);
     cairn_resources_add (&a->used, info->resources);
+    s_history_add (t);
+    s_event_task (self, "TASK_ADDED", t);
     return t;
 }
 
@@ -484,6 +588,10 @@ s_task_ended (master_t *self, task_t *t, int64_t now)
     if (a) {
         cairn_resources_subtract (&a->used, t->info.resources);
         zhashx_delete (a->tasks, t->key);
+        if (a->draining && zhashx_size (a->tasks) == 0) {
+            log_info ("agent %s (%s) is drained: no task left", a->id, a->hostname);
+            s_event_agent (self, "AGENT_UPDATED", a, now);
+        }
     }
     if (f) {
         cairn_resources_subtract (&f->used, t->info.resources);
@@ -502,8 +610,13 @@ s_task_ended (master_t *self, task_t *t, int64_t now)
 static void
 s_task_update (master_t *self, task_t *t, const proto_status_t *status, int64_t now)
 {
+    bool changed = t->status.state != status->state;
     proto_status_fini (&t->status);
     proto_status_copy (&t->status, status);
+    if (changed)
+        s_history_add (t);
+    /*  Before it may be freed (a completed task beyond the bound).       */
+    s_event_task (self, "TASK_UPDATED", t);
     if (cairn_task_state_is_terminal (status->state))
         s_task_ended (self, t, now);
 }
@@ -575,6 +688,7 @@ s_framework_teardown (master_t *self, framework_t *f, int64_t now, const char *w
     f->removed_at = now;
     f->failover_deadline = 0;
     allocator_remove_framework (self->allocator, f->id);
+    s_event_framework (self, "FRAMEWORK_REMOVED", f);
     s_prune_frameworks (self);
 }
 
@@ -590,6 +704,7 @@ s_framework_disconnected (master_t *self, framework_t *f, int64_t now, const cha
     allocator_activate_framework (self->allocator, f->id, false);
     s_unbind_peer (self, f->route_key, PEER_FRAMEWORK, f->id);
     f->failover_deadline = now + f->info.failover_timeout_ms;
+    s_event_framework (self, "FRAMEWORK_UPDATED", f);
 }
 
 /*  Agents  */
@@ -629,6 +744,8 @@ s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
         t->status.reason = CAIRN_REASON_AGENT_DISCONNECTED;
         s_set_str (&t->status.message, "the agent stopped answering the master");
         t->status.timestamp = clock_wall ();
+        s_history_add (t);
+        s_event_task (self, "TASK_UPDATED", t);
         s_to_framework (self, f, s_status_msg (f->id, t->info.task_id, a->id, state,
                                                CAIRN_REASON_AGENT_DISCONNECTED,
                                                "agent %s (%s) stopped answering the master",
@@ -638,6 +755,7 @@ s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
     /*  Then, once every task's update is out, the agent itself.          */
     s_tell_agent_lost (self, told, a->id);
     zhashx_destroy (&told);
+    s_event_agent (self, "AGENT_UPDATED", a, now);
 }
 
 /*  Handlers  */
@@ -700,7 +818,7 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     s_bind_peer (self, from, a->route_key, PEER_AGENT, a->id);
     if (known) {
         allocator_update_agent (self->allocator, a->id, &a->total);
-        allocator_activate_agent (self->allocator, a->id, true);
+        allocator_activate_agent (self->allocator, a->id, !a->draining);
     }
     else
         allocator_add_agent (self->allocator, a->id, &a->total);
@@ -772,9 +890,21 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     }
     zhashx_destroy (&reported);
 
-    log_info ("agent %s (%s at %s) %s with %s", a->id, a->hostname, a->http_address,
+    log_info ("agent %s (%s at %s) %s with %s%s", a->id, a->hostname, a->http_address,
               known ? "re-registered" : "registered",
-              r->resources ? "its resources" : "no resources");
+              r->resources ? "its resources" : "no resources", a->draining ? " (draining)" : "");
+    /*  A draining agent's tasks are killed again: the kills sent before it
+        went away (or before this master started) may never have arrived. */
+    if (a->draining)
+        for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks))
+            if (!cairn_task_state_is_terminal (t->status.state)) {
+                proto_msg_t *kill = proto_msg_new (PROTO_KILL_TASK);
+                s_set_str (&kill->u.kill_task.framework_id, t->framework_id);
+                s_set_str (&kill->u.kill_task.task_id, t->info.task_id);
+                kill->u.kill_task.grace_ms = a->drain_grace_ms;
+                s_queue (self, from, kill);
+            }
+    s_event_agent (self, known ? "AGENT_UPDATED" : "AGENT_ADDED", a, now);
     proto_msg_t *reply = proto_msg_new (PROTO_AGENT_REGISTERED);
     s_set_str (&reply->u.agent_registered.agent_id, a->id);
     s_set_str (&reply->u.agent_registered.master_id, self->id);
@@ -825,6 +955,7 @@ s_handle_framework_register (master_t *self, const route_t *from, proto_framewor
     allocator_activate_framework (self->allocator, f->id, true);
     log_info ("framework %s (%s, role %s) %s", f->id, f->info.name, f->info.role,
               again ? "re-registered" : "registered");
+    s_event_framework (self, again ? "FRAMEWORK_UPDATED" : "FRAMEWORK_ADDED", f);
     proto_msg_t *reply = proto_msg_new (PROTO_FRAMEWORK_REGISTERED);
     proto_framework_registered_t *r = &reply->u.framework_registered;
     s_set_str (&r->framework_id, f->id);
@@ -1284,6 +1415,9 @@ s_recover_agent (const registry_agent_t *ra, void *arg)
     a->tasks = zhashx_new ();
     a->offers = zhashx_new ();
     a->state = AGENT_RECOVERING;
+    a->draining = ra->draining;
+    a->drain_grace_ms = ra->drain_grace_ms;
+    a->drain_since = ra->drain_since;
     zhashx_insert (self->agents, a->id, a);
 }
 
@@ -1349,6 +1483,7 @@ master_mark_gone (master_t *self, const char *agent_id, const char *reason, int6
     s_unbind_peer (self, a->route_key, PEER_AGENT, a->id);
     allocator_remove_agent (self->allocator, a->id);
     zhashx_update (self->gone, a->id, xstrdup (reason));
+    s_event_agent (self, "AGENT_REMOVED", a, now);
     zhashx_delete (self->agents, a->id);
     self->allocation_pending = true;
     return 0;
@@ -1362,6 +1497,152 @@ master_teardown (master_t *self, const char *framework_id, int64_t now)
         return error_set (ENOENT, "framework %s is not a running framework", framework_id);
     s_framework_teardown (self, f, now, "an operator tore it down");
     return 0;
+}
+
+int
+master_drain_agent (master_t *self, const char *agent_id, int64_t grace_ms, int64_t now)
+{
+    agent_t *a = zhashx_lookup (self->agents, agent_id);
+    if (!a)
+        return error_set (ENOENT, "agent %s is not known to the master%s", agent_id,
+                          zhashx_lookup (self->gone, agent_id) ? " (it is gone)" : "");
+    if (a->draining && a->drain_grace_ms == grace_ms)
+        return 0;
+    double since = a->draining ? a->drain_since : clock_wall ();
+    if (self->config.registry
+        && registry_drain_agent (self->config.registry, a->id, true, grace_ms, since) < 0)
+        return -1;
+    a->draining = true;
+    a->drain_grace_ms = grace_ms;
+    a->drain_since = since;
+    log_info ("agent %s (%s) drains: no more offers; its %zu task(s) are killed with a grace "
+              "of %" PRId64 " ms", a->id, a->hostname, zhashx_size (a->tasks), grace_ms);
+    allocator_activate_agent (self->allocator, a->id, false);
+    s_rescind_all (self, a->offers, now);
+    if (a->state == AGENT_ACTIVE)
+        for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks))
+            if (!cairn_task_state_is_terminal (t->status.state))
+                s_kill_task (self, t, grace_ms);
+    s_event_agent (self, "AGENT_UPDATED", a, now);
+    return 0;
+}
+
+int
+master_undrain_agent (master_t *self, const char *agent_id, int64_t now)
+{
+    agent_t *a = zhashx_lookup (self->agents, agent_id);
+    if (!a)
+        return error_set (ENOENT, "agent %s is not known to the master%s", agent_id,
+                          zhashx_lookup (self->gone, agent_id) ? " (it is gone)" : "");
+    if (!a->draining)
+        return 0;
+    if (self->config.registry
+        && registry_drain_agent (self->config.registry, a->id, false, 0, 0) < 0)
+        return -1;
+    a->draining = false;
+    log_info ("agent %s (%s) no longer drains", a->id, a->hostname);
+    if (a->state == AGENT_ACTIVE) {
+        allocator_activate_agent (self->allocator, a->id, true);
+        self->allocation_pending = true;
+    }
+    s_event_agent (self, "AGENT_UPDATED", a, now);
+    return 0;
+}
+
+/*  A task by id, in one framework or (framework_id NULL) in any: live
+    ones first, then the completed ones kept. ENOENT if none, EEXIST if
+    several frameworks have one by that id.                               */
+static task_t *
+s_lookup_task (master_t *self, const char *framework_id, const char *task_id)
+{
+    task_t *found = NULL;
+    char others[512] = "";
+    size_t len = 0;
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
+        if (framework_id && strcmp (f->id, framework_id) != 0)
+            continue;
+        bool completed = false;
+        task_t *t = s_find_task (f, task_id, &completed);
+        if (!t)
+            continue;
+        if (found && len < sizeof others)
+            len += (size_t) snprintf (others + len, sizeof others - len, "%s%s",
+                                      len ? ", " : "", f->id);
+        else if (!found) {
+            found = t;
+            len += (size_t) snprintf (others, sizeof others, "%s", f->id);
+        }
+    }
+    if (!found) {
+        error_set (ENOENT, "no task %s%s%s", task_id, framework_id ? " in framework " : "",
+                   framework_id ? framework_id : "");
+        return NULL;
+    }
+    if (strchr (others, ',')) {
+        error_set (EEXIST, "several frameworks have a task %s (%s): name the framework",
+                   task_id, others);
+        return NULL;
+    }
+    return found;
+}
+
+int
+master_kill (master_t *self, const char *framework_id, const char *task_id, int64_t grace_ms,
+             int64_t now)
+{
+    (void) now;
+    task_t *t = s_lookup_task (self, framework_id, task_id);
+    if (!t)
+        return -1;
+    if (cairn_task_state_is_terminal (t->status.state))
+        return error_set (EALREADY, "task %s has ended already (%s)", task_id,
+                          cairn_task_state_name (t->status.state));
+    agent_t *a = zhashx_lookup (self->agents, t->agent_id);
+    if (!a || a->state != AGENT_ACTIVE)
+        return error_set (EAGAIN, "task %s is on agent %s, which is not reachable now", task_id,
+                          t->agent_id);
+    log_info ("task %s of framework %s is killed by an operator", task_id, t->framework_id);
+    s_kill_task (self, t, grace_ms);
+    return 0;
+}
+
+json_t *
+master_task_json (master_t *self, const char *framework_id, const char *task_id, int64_t now)
+{
+    task_t *t = s_lookup_task (self, framework_id, task_id);
+    if (!t)
+        return NULL;
+    jsonw_t w;
+    jsonw_init (&w);
+    s_write_task (&w, t);
+    size_t size;
+    char *text = jsonw_take (&w, &size);
+    jsonw_fini (&w);
+    json_t *json = json_loadb (text, size, 0, NULL);
+    free (text);
+    if (!json)
+        oom_abort ();
+    json_t *history = json_array ();
+    for (int i = 0; i < t->nhistory; i++) {
+        json_t *h = json_pack ("{s:s s:f}", "state", cairn_task_state_name (t->history[i].state),
+                               "time", t->history[i].timestamp);
+        if (t->history[i].reason != CAIRN_REASON_NONE)
+            json_object_set_new (h, "reason", json_string (cairn_reason_name (t->history[i].reason)));
+        json_array_append_new (history, h);
+    }
+    json_object_set_new (json, "history", history);
+    agent_t *a = zhashx_lookup (self->agents, t->agent_id);
+    if (a)
+        json_object_set_new (json, "agent", json_pack ("{s:s s:s s:s}", "id", a->id, "hostname",
+                                                       a->hostname, "http_address",
+                                                       a->http_address));
+    framework_t *f = zhashx_lookup (self->frameworks, t->framework_id);
+    if (f)
+        json_object_set_new (json, "framework_name", json_string (f->info.name));
+    json_object_set_new (json, "command", t->info.command && *t->info.command
+                                              ? json_string (t->info.command) : json_null ());
+    (void) now;
+    return json;
 }
 
 void
@@ -1616,6 +1897,19 @@ s_write_task (jsonw_t *w, const task_t *t)
     jsonw_end (w, '}');
 }
 
+/*  ACTIVE, DRAINING (still has tasks), DRAINED, UNREACHABLE, RECOVERING. */
+static const char *
+s_agent_state_name (const agent_t *a)
+{
+    if (a->state == AGENT_RECOVERING)
+        return "RECOVERING";
+    if (a->state == AGENT_UNREACHABLE)
+        return "UNREACHABLE";
+    if (a->draining)
+        return zhashx_size (a->tasks) > 0 ? "DRAINING" : "DRAINED";
+    return "ACTIVE";
+}
+
 static void
 s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
 {
@@ -1633,8 +1927,14 @@ s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
     jsonw_kstring (w, "hostname", a->hostname);
     jsonw_kstring (w, "http_address", a->http_address);
     jsonw_kstring (w, "version", a->version);
-    jsonw_kstring (w, "state", a->state == AGENT_ACTIVE ? "ACTIVE"
-                              : a->state == AGENT_RECOVERING ? "RECOVERING" : "UNREACHABLE");
+    jsonw_kstring (w, "state", s_agent_state_name (a));
+    if (a->draining) {
+        jsonw_key (w, "drain");
+        jsonw_object (w);
+        jsonw_kdouble (w, "grace_s", (double) a->drain_grace_ms / 1000.0);
+        jsonw_kdouble (w, "since", a->drain_since);
+        jsonw_end (w, '}');
+    }
     s_write_kv (w, "attributes", &a->attributes);
     s_write_resources (w, "resources", &a->total);
     s_write_resources (w, "used", &a->used);
@@ -1872,11 +2172,12 @@ master_state_json (master_t *self, int64_t now)
 char *
 master_summary_text (master_t *self, int64_t now, size_t *size)
 {
-    size_t active = 0, unreachable = 0;
+    size_t active = 0, unreachable = 0, draining = 0;
     cairn_resources_t total, used;
     resources_init (&total);
     resources_init (&used);
     for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
+        draining += a->draining;
         if (a->state == AGENT_ACTIVE) {
             active++;
             cairn_resources_add (&total, &a->total);
@@ -1896,6 +2197,7 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     jsonw_object (&w);
     jsonw_kint (&w, "active", (int64_t) active);
     jsonw_kint (&w, "unreachable", (int64_t) unreachable);
+    jsonw_kint (&w, "draining", (int64_t) draining);
     jsonw_end (&w, '}');
     s_write_resources (&w, "resources", &total);
     s_write_resources (&w, "used", &used);
@@ -1931,9 +2233,11 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
     FILE *f = open_memstream (&buf, &len);
     if (!f)
         oom_abort ();
-    size_t agents[3] = { 0, 0, 0 };
-    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
+    size_t agents[3] = { 0, 0, 0 }, draining = 0;
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
         agents[a->state]++;
+        draining += a->draining;
+    }
     fprintf (f, "# HELP cairn_master_agents Agents known to the master, by state.\n"
                 "# TYPE cairn_master_agents gauge\n"
                 "cairn_master_agents{state=\"active\"} %zu\n"
@@ -1941,6 +2245,9 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
                 "cairn_master_agents{state=\"recovering\"} %zu\n"
                 "cairn_master_agents{state=\"gone\"} %zu\n", agents[AGENT_ACTIVE],
              agents[AGENT_UNREACHABLE], agents[AGENT_RECOVERING], zhashx_size (self->gone));
+    fprintf (f, "# HELP cairn_master_agents_draining Agents an operator drains (any state).\n"
+                "# TYPE cairn_master_agents_draining gauge\n"
+                "cairn_master_agents_draining %zu\n", draining);
     size_t fws[3] = { 0, 0, 0 };
     int counts[CAIRN_TASK_STATE_COUNT] = { 0 };
     for (framework_t *fw = zhashx_first (self->frameworks); fw; fw = zhashx_next (self->frameworks)) {

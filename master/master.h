@@ -58,6 +58,32 @@ int master_recover (master_t *self, int64_t now_ms);
     whenever it comes back) is told to shut down. -1 (ENOENT) for an
     unknown agent; 0 if it already was gone.                               */
 int master_mark_gone (master_t *self, const char *agent_id, const char *reason, int64_t now_ms);
+/*  Drains an agent: no more offers from it (outstanding ones are
+    rescinded) and each of its tasks is killed with grace_ms (SIGTERM,
+    then SIGKILL), so their frameworks run them elsewhere. Recorded in the
+    registry, so a restarted master keeps draining it. Again with another
+    grace changes the grace. -1 (ENOENT) for an unknown or gone agent.   */
+int master_drain_agent (master_t *self, const char *agent_id, int64_t grace_ms, int64_t now_ms);
+/*  Ends a drain: the agent is offered again. 0 if it was not draining.   */
+int master_undrain_agent (master_t *self, const char *agent_id, int64_t now_ms);
+/*  An operator kills a task (framework_id may be NULL when the task id is
+    unique): -1 with ENOENT (no such task), EEXIST (several frameworks
+    have one: name the framework), EALREADY (it ended), EAGAIN (its agent
+    is unreachable).                                                       */
+int master_kill (master_t *self, const char *framework_id, const char *task_id,
+                 int64_t grace_ms, int64_t now_ms);
+/*  A task's details (as in /state, plus its state history, its agent's
+    addresses and command), or NULL with errno as master_kill's lookup. */
+json_t *master_task_json (master_t *self, const char *framework_id, const char *task_id,
+                          int64_t now_ms);
+
+/*  The operator's event feed: fn gets one JSON line (with its newline) per
+    event (TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_UPDATED,
+    AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED, FRAMEWORK_REMOVED)
+    as the handlers make changes. NULL stops it (nothing is built then). */
+typedef void (master_event_fn) (void *arg, const char *line, size_t size);
+void master_set_event_fn (master_t *self, master_event_fn *fn, void *arg);
+
 /*  Tears a framework down at once, as if it unregistered. -1 (ENOENT) for
     an unknown or already removed framework.                              */
 int master_teardown (master_t *self, const char *framework_id, int64_t now_ms);

@@ -3,7 +3,8 @@
     commit, all-or-nothing batches).
 
     One table, `agents`, keyed by id, besides the store's
-    `schema_version`. Each registry change is one statement that changes
+    `schema_version`; v2 adds an admitted agent's drain (its grace and
+    since when), NULL when it is not draining. Each registry change is one statement that changes
     at most one row; a change that changes nothing (an agent admitted
     again with the same addresses, one marked gone twice) costs nothing
     and leaves nothing to commit, so a reregistration storm after a
@@ -32,7 +33,12 @@ static const char s_schema_v1[] =
     "  CHECK ((state = 'gone') = (gone_at IS NOT NULL AND gone_reason IS NOT NULL))"
     ") WITHOUT ROWID;";
 
-static const char *const s_schema[REGISTRY_SCHEMA_VERSION] = { s_schema_v1 };
+/*  v2: draining (an operator's decision that must survive a restart).    */
+static const char s_schema_v2[] =
+    "ALTER TABLE agents ADD COLUMN drain_grace_ms INTEGER;"
+    "ALTER TABLE agents ADD COLUMN drain_since REAL;";
+
+static const char *const s_schema[REGISTRY_SCHEMA_VERSION] = { s_schema_v1, s_schema_v2 };
 
 static const store_config_t s_config = {
     .file = "registry.db",
@@ -62,15 +68,21 @@ static const char *s_sql_forget =
 static const char *s_sql_state =
     "SELECT state FROM agents WHERE id = ?1";
 static const char *s_sql_load =
-    "SELECT id, hostname, http_address, state, admitted_at, gone_at, gone_reason"
+    "SELECT id, hostname, http_address, state, admitted_at, gone_at, gone_reason,"
+    "  drain_grace_ms, drain_since"
     " FROM agents ORDER BY id";
+/*  NULLs (?2, ?3) undrain.                                                */
+static const char *s_sql_drain =
+    "UPDATE agents SET drain_grace_ms = ?2, drain_since = ?3"
+    " WHERE id = ?1 AND state = 'admitted'"
+    "  AND (drain_grace_ms IS NOT ?2 OR drain_since IS NOT ?3)";
 
 /*  Where a record stands (s_state_of).                                    */
 typedef enum { RECORD_UNKNOWN, RECORD_ADMITTED, RECORD_GONE } record_state_t;
 
 struct _registry_t {
     store_t *store;
-    sqlite3_stmt *admit, *gone, *forget, *state, *load;
+    sqlite3_stmt *admit, *gone, *forget, *state, *load, *drain;
     registry_stats_t stats;             /* registry_stats' copy of the store's */
 };
 
@@ -87,7 +99,8 @@ registry_open (const char *dir)
         || !(self->gone = store_prepare (store, s_sql_gone))
         || !(self->forget = store_prepare (store, s_sql_forget))
         || !(self->state = store_prepare (store, s_sql_state))
-        || !(self->load = store_prepare (store, s_sql_load))) {
+        || !(self->load = store_prepare (store, s_sql_load))
+        || !(self->drain = store_prepare (store, s_sql_drain))) {
         int saved = errno;
         store_close (&self->store);
         free (self);
@@ -135,6 +148,11 @@ registry_load (registry_t *self, void (*fn) (const registry_agent_t *agent, void
             .http_address = http_address ? http_address : "",
             .admitted_at = sqlite3_column_double (stmt, 4),
         };
+        if (sqlite3_column_type (stmt, 7) != SQLITE_NULL) {
+            agent.draining = true;
+            agent.drain_grace_ms = sqlite3_column_int64 (stmt, 7);
+            agent.drain_since = sqlite3_column_double (stmt, 8);
+        }
         if (state && strcmp (state, "admitted") == 0)
             agent.state = REGISTRY_AGENT_ADMITTED;
         else if (state && strcmp (state, "gone") == 0) {
@@ -227,6 +245,32 @@ registry_mark_gone (registry_t *self, const char *id, const char *reason, double
         return error_set (ENOENT, "%s: no agent %s to mark gone", store_path (self->store),
                           id);
     return 0;                           /* gone already: the first decision stands */
+}
+
+int
+registry_drain_agent (registry_t *self, const char *id, bool draining, int64_t grace_ms,
+                      double since)
+{
+    assert (self);
+    assert (id);
+    int rc;
+    if ((rc = sqlite3_bind_text (self->drain, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK
+        || (rc = draining ? sqlite3_bind_int64 (self->drain, 2, grace_ms)
+                          : sqlite3_bind_null (self->drain, 2)) != SQLITE_OK
+        || (rc = draining ? sqlite3_bind_double (self->drain, 3, since)
+                          : sqlite3_bind_null (self->drain, 3)) != SQLITE_OK)
+        return s_bind_fail (self, self->drain, rc, "recording a drain");
+    int changed = store_change (self->store, self->drain, "recording a drain");
+    if (changed != 0)
+        return changed < 0 ? -1 : 0;
+    int state = s_state_of (self, id);
+    if (state < 0)
+        return -1;
+    if (state == RECORD_UNKNOWN)
+        return error_set (ENOENT, "%s: no agent %s to drain", store_path (self->store), id);
+    if (state == RECORD_GONE)
+        return error_set (EPERM, "%s: agent %s is gone", store_path (self->store), id);
+    return 0;                           /* already so */
 }
 
 int

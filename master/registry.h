@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 /*  The schema version this code writes; registry_open refuses a newer one. */
-#define REGISTRY_SCHEMA_VERSION 1
+#define REGISTRY_SCHEMA_VERSION 2
 
 typedef struct _registry_t registry_t;
 
@@ -41,6 +41,9 @@ typedef struct {
     double admitted_at;                 /* first admission */
     double gone_at;                     /* 0 unless gone */
     const char *gone_reason;            /* NULL unless gone */
+    bool draining;                      /* an operator drains it */
+    int64_t drain_grace_ms;
+    double drain_since;
 } registry_agent_t;
 
 typedef struct {
@@ -93,6 +96,10 @@ int registry_mark_gone (registry_t *self, const char *id, const char *reason, do
 /*  Deletes a gone agent's record, for pruning very old ones (its id could
     then be admitted again). ENOENT if unknown, EBUSY if still admitted.  */
 int registry_forget_agent (registry_t *self, const char *id);
+/*  Records that an admitted agent drains (with its grace, since `since`)
+    or no longer does. ENOENT for an unknown agent, EPERM for a gone one. */
+int registry_drain_agent (registry_t *self, const char *id, bool draining, int64_t grace_ms,
+                          double since);
 
 /*  Makes the changes recorded since the last commit durable: one
     transaction, one fdatasync (a few more in the rare commit that also

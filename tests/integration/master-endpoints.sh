@@ -42,7 +42,7 @@ is "$(jq '.completed_tasks | length' <<<"$state")" "6" "/state lists the 6 compl
 
 code=$(curl -s -o "$T/err.json" -w '%{http_code}' "http://$MASTER_HTTP/nope")
 is "$code" "404" "an unknown path is 404"
-like "$(jq -r .error "$T/err.json")" "no such endpoint: /nope" "with a JSON error naming the path"
+like "$(jq -r .error "$T/err.json")" "no such resource: /nope" "with a JSON error naming the path"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$MASTER_HTTP/state")
 is "$code" "405" "POST /state is 405"
 

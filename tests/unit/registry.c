@@ -89,6 +89,9 @@ typedef struct {
     registry_agent_state_t state;
     double admitted_at, gone_at;
     bool has_reason;
+    bool draining;
+    int64_t drain_grace_ms;
+    double drain_since;
 } loaded_t;
 
 typedef struct {
@@ -114,6 +117,9 @@ s_collect (const registry_agent_t *agent, void *arg)
     l->admitted_at = agent->admitted_at;
     l->gone_at = agent->gone_at;
     l->has_reason = agent->gone_reason != NULL;
+    l->draining = agent->draining;
+    l->drain_grace_ms = agent->drain_grace_ms;
+    l->drain_since = agent->drain_since;
     if (agent->gone_reason)
         snprintf (l->gone_reason, sizeof l->gone_reason, "%s", agent->gone_reason);
 }
@@ -656,8 +662,10 @@ test_newer_schema (void)
         "saying why: %s", cairn_strerror_last ());
     free (version);
     registry_close (&registry);
-    ok (s_raw_sql (dir, "DELETE FROM schema_version WHERE version > 1;") == 0,
+    sql = xasprintf ("DELETE FROM schema_version WHERE version > %d;", REGISTRY_SCHEMA_VERSION);
+    ok (s_raw_sql (dir, sql) == 0,
         "the file is untouched and still readable");
+    free (sql);
     loaded_list_t list = { 0 };
     s_reload (dir, &list);
     ok (list.count == 1 && s_find (&list, "n1"), "and its data is intact");
@@ -763,6 +771,73 @@ test_not_writable (void)
     s_rmtree (dir);
 }
 
+/*  Draining is recorded, survives a reopen, and is undone; a v1 file
+    (before drains) is upgraded in place with its agents intact.         */
+static void
+test_drain (void)
+{
+    char *dir = s_tempdir ();
+    registry_t *registry = registry_open (dir);
+    ok (registry != NULL, "open for drains");
+    if (!registry)
+        return;
+    registry_admit_agent (registry, "d1", "h1", "a:1", 10);
+    registry_admit_agent (registry, "d2", "h2", "a:2", 10);
+    registry_mark_gone (registry, "d2", "broken", 11);
+    ok (registry_drain_agent (registry, "d1", true, 30000, 12.5) == 0, "drain d1");
+    ok (registry_drain_agent (registry, "d1", true, 30000, 12.5) == 0, "draining again is fine");
+    errno = 0;
+    ok (registry_drain_agent (registry, "d2", true, 1000, 13) < 0 && errno == EPERM,
+        "a gone agent cannot drain: %s", cairn_strerror_last ());
+    errno = 0;
+    ok (registry_drain_agent (registry, "nope", true, 1000, 13) < 0 && errno == ENOENT,
+        "an unknown agent cannot drain");
+    ok (registry_commit (registry) >= 1, "committed");
+    registry_close (&registry);
+    loaded_list_t list = { 0 };
+    s_reload (dir, &list);
+    const loaded_t *d1 = s_find (&list, "d1");
+    ok (d1 && d1->draining && d1->drain_grace_ms == 30000 && d1->drain_since == 12.5,
+        "the drain survives a reopen, with its grace and start");
+    const loaded_t *d2 = s_find (&list, "d2");
+    ok (d2 && !d2->draining, "the gone agent does not drain");
+    registry = registry_open (dir);
+    ok (registry && registry_drain_agent (registry, "d1", false, 0, 0) == 0
+        && registry_commit (registry) == 1, "undrain d1");
+    registry_close (&registry);
+    s_reload (dir, &list);
+    d1 = s_find (&list, "d1");
+    ok (d1 && !d1->draining, "undrained after a reopen");
+    free (list.agents);
+    list = (loaded_list_t) { 0 };
+    s_rmtree (dir);
+
+    /*  A registry written before drains existed (schema v1).             */
+    dir = s_tempdir ();
+    registry = registry_open (dir);
+    registry_admit_agent (registry, "old", "h", "a:1", 5);
+    registry_commit (registry);
+    registry_close (&registry);
+    ok (s_raw_sql (dir, "CREATE TABLE v1 AS SELECT id, hostname, http_address, state,"
+                   " admitted_at, gone_at, gone_reason FROM agents;"
+                   " DROP TABLE agents;"
+                   " CREATE TABLE agents (id TEXT PRIMARY KEY NOT NULL, hostname TEXT NOT NULL,"
+                   " http_address TEXT NOT NULL, state TEXT NOT NULL, admitted_at REAL NOT NULL,"
+                   " gone_at REAL, gone_reason TEXT) WITHOUT ROWID;"
+                   " INSERT INTO agents SELECT * FROM v1; DROP TABLE v1;"
+                   " DELETE FROM schema_version WHERE version > 1;") == 0,
+        "a file as version 1 wrote it");
+    s_reload (dir, &list);
+    ok (list.count == 1 && s_find (&list, "old") && !s_find (&list, "old")->draining,
+        "upgraded: its agent is there, not draining");
+    registry = registry_open (dir);
+    ok (registry && registry_drain_agent (registry, "old", true, 5000, 6) == 0
+        && registry_commit (registry) == 1, "and can record a drain");
+    registry_close (&registry);
+    free (list.agents);
+    s_rmtree (dir);
+}
+
 int
 main (void)
 {
@@ -774,6 +849,7 @@ main (void)
     test_second_master ();
     test_corrupt ();
     test_newer_schema ();
+    test_drain ();
     test_not_writable ();
     return done_testing ();
 }
