@@ -208,3 +208,69 @@ httpc_json (const char *method, const char *url, json_t *body, long timeout_ms, 
     free (out);
     return 0;
 }
+
+typedef struct {
+    httpc_stream_fn *fn;
+    void *arg;
+    bool stopped;               /* fn asked to stop */
+    long status;
+    CURL *curl;
+} stream_t;
+
+static size_t
+s_stream_write (char *data, size_t size, size_t nmemb, void *arg)
+{
+    stream_t *st = arg;
+    size_t n = size * nmemb;
+    if (st->status == 0)
+        curl_easy_getinfo (st->curl, CURLINFO_RESPONSE_CODE, &st->status);
+    if (st->fn (data, n, st->status, st->arg) != 0) {
+        st->stopped = true;
+        return 0;               /* anything but n ends the transfer */
+    }
+    return n;
+}
+
+int
+httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
+              httpc_stream_fn *fn, void *arg, long *status)
+{
+    assert (url && fn && status);
+    pthread_once (&s_once, s_global_init);
+    if (s_init_rc != CURLE_OK)
+        return error_set (EIO, "%s: cannot initialise libcurl: %s", url,
+                          curl_easy_strerror (s_init_rc));
+    CURL *curl = curl_easy_init ();
+    if (!curl)
+        return error_set (EIO, "%s: cannot initialise libcurl", url);
+    char errbuf[CURL_ERROR_SIZE] = "";
+    char *agent = xasprintf ("cairn/%s", cairn_version ());
+    stream_t st = { .fn = fn, .arg = arg, .curl = curl };
+    curl_easy_setopt (curl, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    /*  No bound on the whole transfer: a dead server is noticed when less
+        than one byte arrives in idle_timeout_s (heartbeats keep a live
+        stream above that).                                             */
+    if (idle_timeout_s > 0) {
+        curl_easy_setopt (curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt (curl, CURLOPT_LOW_SPEED_TIME, idle_timeout_s);
+    }
+    curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt (curl, CURLOPT_USERAGENT, agent);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_stream_write);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &st);
+    CURLcode rc = curl_easy_perform (curl);
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup (curl);
+    free (agent);
+    if (st.stopped || rc == CURLE_OK)
+        return 0;
+    return error_set (s_errno (rc), "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror (rc));
+}

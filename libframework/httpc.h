@@ -34,4 +34,15 @@ int httpc_get (const char *url, long timeout_ms, long *status, char **body,
 int httpc_json (const char *method, const char *url, json_t *body, long timeout_ms,
                 long *status, json_t **reply);
 
+/*  Called with each piece of a streamed body as it arrives (and the HTTP
+    status); a non-zero return ends the transfer.                        */
+typedef int (httpc_stream_fn) (const char *data, size_t size, long status, void *arg);
+/*  GETs url and hands the body to fn piece by piece until the server ends
+    it, fn returns non-zero (then 0 is returned), nothing arrives for
+    idle_timeout_s seconds (0: wait for ever), or the connection fails;
+    -1 with errno and a sentence naming the URL in those last cases.
+    *status gets the HTTP status (0 if none came).                       */
+int httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
+                  httpc_stream_fn *fn, void *arg, long *status);
+
 #endif
