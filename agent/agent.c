@@ -481,9 +481,16 @@ s_task_env (agent_t *self, task_t *t)
         if (v)
             env[n++] = s_env_entry (keep[i], v);
     }
+    /*  The names the agent sets below stay its own; other CAIRN_ names
+        (CAIRN_ARRAY_INDEX from cairn-batch) pass.                         */
+    const char *own[] = { "CAIRN_TASK_ID", "CAIRN_FRAMEWORK_ID", "CAIRN_AGENT_ID",
+                          "CAIRN_SANDBOX", "CAIRN_HOSTNAME" };
     for (size_t i = 0; i < t->info.env.count; i++) {
         const char *k = t->info.env.keys[i];
-        if (strncmp (k, "CAIRN_", 6) == 0)
+        bool reserved = false;
+        for (size_t j = 0; j < sizeof own / sizeof own[0]; j++)
+            reserved = reserved || strcmp (k, own[j]) == 0;
+        if (reserved)
             continue;
         env[n++] = s_env_entry (k, t->info.env.values[i]);
     }
