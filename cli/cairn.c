@@ -26,6 +26,16 @@ static const cli_command_t s_commands[] = {
     { "frameworks", "list frameworks", cli_cmd_frameworks },
     { "tasks", "list tasks [--framework=ID] [--agent=ID] [--state=STATE]", cli_cmd_tasks },
     { "state", "the master's whole /state (JSON)", cli_cmd_state },
+    { "task", "one task: where it runs, its state history, its usage", cli_cmd_task },
+    { "logs", "a task's output from its agent [--stderr] [--follow] [--tail=N]", cli_cmd_logs },
+    { "run", "run one command as a task and exit with its status: run [OPTIONS] -- CMD",
+      cli_cmd_run },
+    { "kill", "kill a task", cli_cmd_kill },
+    { "teardown", "remove a framework and kill its tasks", cli_cmd_teardown },
+    { "agent", "drain, undrain or mark gone an agent: agent drain|undrain|gone ID",
+      cli_cmd_agent },
+    { "events", "the master's events (tasks, agents, frameworks) [--follow]", cli_cmd_events },
+    { "top", "a live view of utilization and the busiest tasks", cli_cmd_top },
 };
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 

@@ -70,26 +70,84 @@ cli_request (const char *method, const char *url, json_t *body, long *status, js
     return 0;
 }
 
-json_t *
-cli_master_get (const char *path)
+/*  The master's HTTP address, asked once per run.                         */
+static char *s_http;
+
+static const char *
+s_master_http (void)
 {
-    char *http = cli_master_http ();
-    if (!http)
+    if (!s_http)
+        s_http = cli_master_http ();
+    return s_http;
+}
+
+char *
+cli_master_url (const char *path)
+{
+    const char *http = s_master_http ();
+    return http ? xasprintf ("http://%s%s", http, path) : NULL;
+}
+
+json_t *
+cli_master_call (const char *method, const char *path, long *status_out)
+{
+    char *url = cli_master_url (path);
+    if (!url)
         return NULL;
-    char *url = xasprintf ("http://%s%s", http, path);
     long status = 0;
     json_t *reply = NULL;
-    if (cli_request ("GET", url, NULL, &status, &reply) == 0 && status != 200) {
-        fprintf (stderr, "cairn: %s answered %ld: %s\n", url, status,
-                 reply ? cli_str (reply, "error") : "");
+    if (cli_request (method, url, NULL, &status, &reply) == 0 && (status < 200 || status > 299)) {
+        const char *error = reply ? cli_str (reply, "error") : "";
+        fprintf (stderr, "cairn: %s\n", *error ? error : "the master refused");
+        if (!*error)
+            fprintf (stderr, "cairn: (%s %s answered %ld)\n", method, url, status);
         json_decref (reply);
         reply = NULL;
     }
-    else if (status == 200 && !reply)
+    else if (status >= 200 && status <= 299 && !reply)
         fprintf (stderr, "cairn: %s did not answer JSON\n", url);
+    if (status_out)
+        *status_out = status;
     free (url);
-    free (http);
     return reply;
+}
+
+json_t *
+cli_master_get (const char *path)
+{
+    return cli_master_call ("GET", path, NULL);
+}
+
+char *
+cli_escape (const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = xmalloc (3 * strlen (s) + 1), *p = out;
+    for (const unsigned char *c = (const unsigned char *) s; *c; c++) {
+        if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')
+            || strchr ("-._~", *c))
+            *p++ = (char) *c;
+        else {
+            *p++ = '%';
+            *p++ = hex[*c >> 4];
+            *p++ = hex[*c & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+json_t *
+cli_task_info (const char *task_id, const char *framework_id)
+{
+    char *t = cli_escape (task_id);
+    char *f = framework_id ? cli_escape (framework_id) : NULL;
+    char *path = xasprintf ("/tasks?task_id=%s%s%s", t, f ? "&framework_id=" : "", f ? f : "");
+    json_t *task = cli_master_get (path);
+    free (path);
+    free (t);
+    free (f);
+    return task;
 }
 
 int

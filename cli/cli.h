@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -43,6 +44,17 @@ int cli_request (const char *method, const char *url, json_t *body, long *status
                  json_t **reply);
 /*  GET the master's PATH as JSON; NULL after printing why.               */
 json_t *cli_master_get (const char *path);
+/*  METHOD the master's PATH (with its query); the JSON answer of a 2xx,
+    else NULL after printing the master's error. *status (may be NULL)
+    gets the HTTP status (0 if unreachable).                               */
+json_t *cli_master_call (const char *method, const char *path, long *status);
+/*  "http://HOST:PORT" + path for the master; NULL after printing why.    */
+char *cli_master_url (const char *path);
+/*  A query-string value, percent-encoded (caller frees).                  */
+char *cli_escape (const char *s);
+/*  The master's details of a task (framework_id may be NULL); NULL after
+    printing why.                                                          */
+json_t *cli_task_info (const char *task_id, const char *framework_id);
 
 /*  Prints JSON indented, keys sorted; returns 0.                          */
 int cli_print_json (json_t *json);
@@ -55,5 +67,22 @@ int cli_cmd_agents (int argc, char **argv);
 int cli_cmd_frameworks (int argc, char **argv);
 int cli_cmd_tasks (int argc, char **argv);
 int cli_cmd_state (int argc, char **argv);
+
+/*  Operating on the cluster (operate.c, logs.c, run.c, events.c).         */
+int cli_cmd_task (int argc, char **argv);
+int cli_cmd_kill (int argc, char **argv);
+int cli_cmd_teardown (int argc, char **argv);
+int cli_cmd_agent (int argc, char **argv);
+int cli_cmd_logs (int argc, char **argv);
+int cli_cmd_run (int argc, char **argv);
+int cli_cmd_events (int argc, char **argv);
+int cli_cmd_top (int argc, char **argv);
+
+/*  Copies n files of a task's sandbox ("stdout", "stderr") from its agent
+    to outs[i], from byte offsets[i] on (advanced past what was copied);
+    with follow, keeps copying until the task has ended and its output is
+    complete. Returns 0, or -1 after printing why.                        */
+int cli_copy_output (json_t *task, const char *const *files, FILE *const *outs,
+                     int64_t *offsets, size_t n, bool follow);
 
 #endif
