@@ -342,7 +342,7 @@ s_parse_value (const flag_t *f, const char *text, value_t *v, char **problem)
 /*  ---------------------------------------------------------------------
     Names and suggestions                                               */
 
-static const char *s_builtin[] = { "config", "help", "version" };
+static const char *s_builtin[] = { "config", "help", "man", "version" };
 #define NBUILTIN (sizeof s_builtin / sizeof s_builtin[0])
 
 /*  Programmer errors in the table are caught on the first run.          */
@@ -645,10 +645,12 @@ s_apply_env (const flags_spec_t *spec, value_t *vals)
     at the first argument left, 1 after --help or --version, -1 after an
     error message.                                                        */
 static int
-s_scan_cmdline (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t *cv,
-                size_t *ncv, const char **config, int *argi)
+s_scan_args (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t *cv,
+             size_t *ncv, const char **config, int *argi, char **pos)
 {
     int i;
+    int rc = 0;
+    int npos = 0;                   /* when permuting (pos), positionals met */
 
     for (i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -656,8 +658,12 @@ s_scan_cmdline (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t
             i++;
             break;
         }
-        if (arg[0] != '-' || arg[1] == '\0')    /* "-" is stdin: a positional */
-            break;
+        if (arg[0] != '-' || arg[1] == '\0') {  /* "-" is stdin: a positional */
+            if (!pos)
+                break;
+            pos[npos++] = argv[i];
+            continue;
+        }
         if (strcmp (arg, "-h") == 0) {
             flags_print_help (spec, stdout);
             return 1;
@@ -672,6 +678,12 @@ s_scan_cmdline (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t
             if (value)
                 return s_fail (spec, "--help takes no value");
             flags_print_help (spec, stdout);
+            return 1;
+        }
+        if (arg[1] == '-' && len == 3 && strncmp (name, "man", 3) == 0) {
+            if (value)
+                return s_fail (spec, "--man takes no value");
+            flags_print_man (spec, stdout);
             return 1;
         }
         if (arg[1] == '-' && len == 7 && strncmp (name, "version", 7) == 0) {
@@ -714,11 +726,36 @@ s_scan_cmdline (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t
         else
             cv[(*ncv)++] = (cmdline_value_t){ (size_t) fi, value };
     }
+    if (pos) {
+        /*  Flags first, then the positionals in their order, then what
+            followed "--": argv[*argi..] as without permutation.          */
+        int out = 1;
+        for (int k = 1, p = 0; k < i; k++) {
+            if (p < npos && argv[k] == pos[p])
+                p++;
+            else
+                argv[out++] = argv[k];
+        }
+        int first = out;
+        for (int p = 0; p < npos; p++)
+            argv[out++] = pos[p];
+        i = first;
+    }
     if (!argi && i < argc)
         return s_fail (spec, "unexpected argument '%s'", argv[i]);
     if (argi)
         *argi = i;
-    return 0;
+    return rc;
+}
+
+static int
+s_scan_cmdline (const flags_spec_t *spec, int argc, char **argv, cmdline_value_t *cv,
+                size_t *ncv, const char **config, int *argi, bool permute)
+{
+    char **pos = permute ? xmalloc ((size_t) argc * sizeof *pos) : NULL;
+    int rc = s_scan_args (spec, argc, argv, cv, ncv, config, argi, pos);
+    free (pos);
+    return rc;
 }
 
 static void
@@ -745,8 +782,22 @@ s_commit (const flags_spec_t *spec, const value_t *vals)
     }
 }
 
+static int s_parse (const flags_spec_t *spec, int argc, char **argv, int *argi, bool permute);
+
 int
 flags_parse (const flags_spec_t *spec, int argc, char **argv, int *argi)
+{
+    return s_parse (spec, argc, argv, argi, false);
+}
+
+int
+flags_parse_permuted (const flags_spec_t *spec, int argc, char **argv, int *argi)
+{
+    return s_parse (spec, argc, argv, argi, true);
+}
+
+static int
+s_parse (const flags_spec_t *spec, int argc, char **argv, int *argi, bool permute)
 {
     value_t *vals = NULL;
     cmdline_value_t *cv = NULL;
@@ -760,7 +811,7 @@ flags_parse (const flags_spec_t *spec, int argc, char **argv, int *argi)
     assert (argc >= 1 && argv);
 
     cv = xmalloc ((size_t) argc * sizeof *cv);
-    rc = s_scan_cmdline (spec, argc, argv, cv, &ncv, &config, argi ? &first : NULL);
+    rc = s_scan_cmdline (spec, argc, argv, cv, &ncv, &config, argi ? &first : NULL, permute);
     if (rc != 0)
         goto done;
     rc = -1;
@@ -871,6 +922,57 @@ s_generic_metavar (flag_type_t type)
     }
 }
 
+/*  The two columns of a flag's entry, shared by --help and --man so the
+    two cannot say different things. HELP_NBSP marks spaces that must not
+    wrap. Caller frees both.                                              */
+static void
+s_flag_entry (const flag_t *fl, char **left, char **help)
+{
+    bool b = false;
+    if (fl->type == FLAG_BOOL) {
+        /*  Only a bool that defaults to true needs its --no- form.  */
+        bool on = fl->def && s_bool_parse (fl->def, &b) == 0 && b;
+        *left = xasprintf ("--%s%s", on ? "[no-]" : "", fl->name);
+        *help = on ? xasprintf ("%s (default:%ctrue)", fl->help ? fl->help : "", HELP_NBSP)
+                   : xstrdup (fl->help ? fl->help : "");
+    }
+    else {
+        *left = xasprintf ("--%s=%s", fl->name,
+                           fl->metavar ? fl->metavar : s_generic_metavar (fl->type));
+        if (fl->def)
+            *help = xasprintf ("%s (default:%c%s%s%s)", fl->help ? fl->help : "", HELP_NBSP,
+                               fl->def[0] ? "" : "\"", fl->def, fl->def[0] ? "" : "\"");
+        else
+            *help = xstrdup (fl->help ? fl->help : "");
+    }
+}
+
+/*  The built-in flags every program has, after its own.                  */
+static const struct {
+    const char *left, *help;
+} s_builtin_entries[] = {
+    { "--config=FILE", "Read flags from FILE, a JSON object whose keys are flag names." },
+    { "-h, --help", "Show this help and exit." },
+    { "--man", "Print the options as a man page section (roff) and exit." },
+    { "--version", "Show the version and exit." },
+};
+#define NBUILTIN_ENTRIES (sizeof s_builtin_entries / sizeof s_builtin_entries[0])
+
+/*  The closing paragraph on where values come from; caller frees.        */
+static char *
+s_precedence_text (const flags_spec_t *spec)
+{
+    if (!spec->env_prefix || spec->nflags == 0)
+        return xstrdup ("The command line wins over the config file.");
+    char *example = s_env_name (spec->env_prefix, spec->flags[0].name);
+    char *text = xasprintf ("Every flag can also be set in the environment as %s<FLAG>, "
+                            "as in %s. The command line wins over the environment, "
+                            "which wins over the config file.",
+                            spec->env_prefix, example);
+    free (example);
+    return text;
+}
+
 void
 flags_print_help (const flags_spec_t *spec, FILE *f)
 {
@@ -879,48 +981,108 @@ flags_print_help (const flags_spec_t *spec, FILE *f)
         fprintf (f, "%s\n", spec->summary);
     fprintf (f, "\nOptions:\n");
     for (size_t i = 0; i < spec->nflags; i++) {
-        const flag_t *fl = &spec->flags[i];
-        bool b = false;
-        char *left;
-        char *help;
-        if (fl->type == FLAG_BOOL) {
-            /*  Only a bool that defaults to true needs its --no- form.  */
-            bool on = fl->def && s_bool_parse (fl->def, &b) == 0 && b;
-            left = xasprintf ("--%s%s", on ? "[no-]" : "", fl->name);
-            help = on ? xasprintf ("%s (default:%ctrue)", fl->help ? fl->help : "",
-                                   HELP_NBSP)
-                      : xstrdup (fl->help ? fl->help : "");
-        }
-        else {
-            left = xasprintf ("--%s=%s", fl->name,
-                              fl->metavar ? fl->metavar : s_generic_metavar (fl->type));
-            if (fl->def)
-                help = xasprintf ("%s (default:%c%s%s%s)", fl->help ? fl->help : "",
-                                  HELP_NBSP, fl->def[0] ? "" : "\"", fl->def,
-                                  fl->def[0] ? "" : "\"");
-            else
-                help = xstrdup (fl->help ? fl->help : "");
-        }
+        char *left, *help;
+        s_flag_entry (&spec->flags[i], &left, &help);
         s_print_entry (f, left, help);
         free (left);
         free (help);
     }
-    s_print_entry (f, "--config=FILE",
-                   "Read flags from FILE, a JSON object whose keys are flag names.");
-    s_print_entry (f, "-h, --help", "Show this help and exit.");
-    s_print_entry (f, "--version", "Show the version and exit.");
-
+    for (size_t i = 0; i < NBUILTIN_ENTRIES; i++)
+        s_print_entry (f, s_builtin_entries[i].left, s_builtin_entries[i].help);
     fprintf (f, "\n");
-    if (spec->env_prefix && spec->nflags > 0) {
-        char *example = s_env_name (spec->env_prefix, spec->flags[0].name);
-        char *text = xasprintf ("Every flag can also be set in the environment as %s<FLAG>, "
-                                "as in %s. The command line wins over the environment, "
-                                "which wins over the config file.",
-                                spec->env_prefix, example);
-        s_print_wrapped (f, text, 0, 0);
-        free (text);
-        free (example);
+    char *text = s_precedence_text (spec);
+    s_print_wrapped (f, text, 0, 0);
+    free (text);
+}
+
+/*  Writes s as roff text: backslashes and dashes escaped, a leading dot
+    or quote neutralised, HELP_NBSP as an unbreakable space.               */
+static void
+s_roff_text (FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs ("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs ("\\e", f);
+        else if (*s == '-')
+            fputs ("\\-", f);
+        else if (*s == HELP_NBSP)
+            fputs ("\\ ", f);
+        else
+            fputc (*s, f);
+    }
+}
+
+/*  A flag's left column in roff: the name bold, its metavar italic.      */
+static void
+s_roff_left (FILE *f, const char *left)
+{
+    const char *eq = strchr (left, '=');
+    fputs ("\\fB", f);
+    if (eq) {
+        char *name = xstrndup (left, (size_t) (eq - left));
+        s_roff_text (f, name);
+        free (name);
+        fputs ("\\fR=\\fI", f);
+        s_roff_text (f, eq + 1);
     }
     else
-        s_print_wrapped (f, "The command line wins over the config file.", 0, 0);
+        s_roff_text (f, left);
+    fputs ("\\fR\n", f);
+}
+
+void
+flags_print_man (const flags_spec_t *spec, FILE *f)
+{
+    fprintf (f, ".SH OPTIONS\n");
+    for (size_t i = 0; i < spec->nflags; i++) {
+        char *left, *help;
+        s_flag_entry (&spec->flags[i], &left, &help);
+        fprintf (f, ".TP\n");
+        s_roff_left (f, left);
+        s_roff_text (f, help);
+        fputc ('\n', f);
+        free (left);
+        free (help);
+    }
+    for (size_t i = 0; i < NBUILTIN_ENTRIES; i++) {
+        fprintf (f, ".TP\n");
+        s_roff_left (f, s_builtin_entries[i].left);
+        s_roff_text (f, s_builtin_entries[i].help);
+        fputc ('\n', f);
+    }
+    fprintf (f, ".PP\n");
+    char *text = s_precedence_text (spec);
+    s_roff_text (f, text);
+    fputc ('\n', f);
+    free (text);
+}
+
+json_t *
+flags_json (const flags_spec_t *spec)
+{
+    json_t *o = json_object ();
+    for (size_t i = 0; i < spec->nflags; i++) {
+        const flag_t *f = &spec->flags[i];
+        json_t *v = NULL;
+        switch (f->type) {
+            case FLAG_STRING: {
+                const char *s = *(char **) f->value;
+                v = s ? json_string (s) : json_null ();
+                break;
+            }
+            case FLAG_INT: v = json_integer ((json_int_t) *(int64_t *) f->value); break;
+            case FLAG_BOOL: v = json_boolean (*(bool *) f->value); break;
+            case FLAG_DOUBLE: v = json_real (*(double *) f->value); break;
+            case FLAG_DURATION: {
+                char *text = duration_format (*(int64_t *) f->value);
+                v = json_string (text);
+                free (text);
+                break;
+            }
+        }
+        json_object_set_new (o, f->name, v ? v : json_null ());
+    }
+    return o;
 }

@@ -35,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 typedef enum {
     FLAG_STRING,                /* value: char ** (owned, strdup'd) */
     FLAG_INT,                   /* value: int64_t * */
@@ -75,12 +77,18 @@ typedef struct {
     is not a flag, or after "--", which is consumed.
     Returns 0 and sets *argi to the index of the first remaining argument
     (argi NULL: positional arguments are an error). Returns 1 after
-    printing --help (-h) or --version to stdout: the caller exits 0.
+    printing --help (-h), --man or --version to stdout: the caller exits 0.
     Returns -1 after printing one line to stderr that names the flag,
     variable or config key and the problem: the caller exits 2.
     Only a 0 return stores anything; string slots are overwritten without
     being freed, so they must be NULL or already released by flags_free. */
 int flags_parse (const flags_spec_t *spec, int argc, char **argv, int *argi);
+
+/*  flags_parse for commands whose flags may also follow their positional
+    arguments ("cairn logs TASK --follow"): argv[1..] is reordered, flags
+    first, as GNU getopt does, and *argi is the first positional; "--"
+    still ends the flags.                                                 */
+int flags_parse_permuted (const flags_spec_t *spec, int argc, char **argv, int *argi);
 
 /*  Frees the strings flags_parse stored and sets them to NULL.
     Idempotent.                                                            */
@@ -89,6 +97,15 @@ void flags_free (const flags_spec_t *spec);
 /*  Writes the usage line, the summary, and every flag with its metavar,
     help and default (plus --config, --help and --version) to f.          */
 void flags_print_help (const flags_spec_t *spec, FILE *f);
+
+/*  Writes the same entries as flags_print_help as a man page's OPTIONS
+    section (roff, from ".SH OPTIONS" on) to f; `PROGRAM --man` prints
+    it, and the build puts it into the installed man pages.               */
+void flags_print_man (const flags_spec_t *spec, FILE *f);
+
+/*  The values in force, as a JSON object keyed by flag name (durations as
+    text such as "5s", unset strings as null): a daemon's GET /flags.    */
+json_t *flags_json (const flags_spec_t *spec);
 
 /*  Parses a duration, "<n>ms|s|m|h" such as "500ms", "5s", "2m", "1h" or
     "1.5s", into milliseconds. A bare number, a negative value, a value

@@ -1,4 +1,4 @@
-/*  log.c - leveled logging to stderr or syslog.
+/*  log.c - leveled logging to stderr, a file or syslog.
 
     The level is an atomic so log_enabled, the hot-path check, takes no
     lock. The component and target change only under s_lock, which
@@ -11,6 +11,8 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,7 +26,7 @@
 #include "error.h"
 #include "log.h"
 
-typedef enum { TARGET_STDERR, TARGET_SYSLOG } target_t;
+typedef enum { TARGET_STDERR, TARGET_FILE, TARGET_SYSLOG } target_t;
 
 #define COMPONENT_MAX 64
 
@@ -34,6 +36,14 @@ static target_t s_target = TARGET_STDERR;       /* under s_lock */
 static char s_component[COMPONENT_MAX] = "cairn"; /* under s_lock; also
                                                    syslog's ident, which
                                                    openlog keeps a pointer to */
+static char s_path[PATH_MAX];                   /* TARGET_FILE: under s_lock */
+static int s_fd = -1;                           /* its descriptor */
+
+static int
+s_open_file (const char *path)
+{
+    return open (path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+}
 
 static const struct {
     const char *name;
@@ -74,17 +84,33 @@ log_init (const char *component, const char *level_name, const char *target)
         return error_set (EINVAL, "log component must not be empty");
     if (level_name && s_level_from_name (level_name, &level) < 0)
         return -1;
+    int fd = -1;
+    const char *path = NULL;
     if (!target || strcasecmp (target, "stderr") == 0)
         t = TARGET_STDERR;
     else if (strcasecmp (target, "syslog") == 0)
         t = TARGET_SYSLOG;
+    else if (strncmp (target, "file:", 5) == 0) {
+        t = TARGET_FILE;
+        path = target + 5;
+        if (!*path || strlen (path) >= sizeof s_path)
+            return error_set (EINVAL, "log target '%s' needs a file path", target);
+        fd = s_open_file (path);
+        if (fd < 0)
+            return error_set (errno, "cannot open log file %s: %s", path, strerror (errno));
+    }
     else
-        return error_set (EINVAL, "unknown log target '%s' (use stderr or syslog)",
+        return error_set (EINVAL,
+                          "unknown log target '%s' (use stderr, syslog or file:PATH)",
                           target);
 
     pthread_mutex_lock (&s_lock);
     if (s_target == TARGET_SYSLOG)
         closelog ();
+    if (s_fd >= 0)
+        close (s_fd);
+    s_fd = fd;
+    snprintf (s_path, sizeof s_path, "%s", path ? path : "");
     snprintf (s_component, sizeof s_component, "%s", component);
     s_target = t;
     if (s_target == TARGET_SYSLOG)
@@ -114,6 +140,15 @@ log_reopen (void)
     if (s_target == TARGET_SYSLOG) {
         closelog ();
         openlog (s_component, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+    }
+    else if (s_target == TARGET_FILE) {
+        /*  After logrotate moved the file away: a new one at the path. If
+            that fails, keep writing to the old descriptor, not nowhere. */
+        int fd = s_open_file (s_path);
+        if (fd >= 0) {
+            close (s_fd);
+            s_fd = fd;
+        }
     }
     pthread_mutex_unlock (&s_lock);
 }
@@ -183,7 +218,7 @@ log_msg (log_level_t level, const char *fmt, ...)
         the lines in a log are in time order.                            */
     pthread_mutex_lock (&s_lock);
     size_t plen = 0;
-    if (s_target == TARGET_STDERR)
+    if (s_target != TARGET_SYSLOG)
         plen = s_format_prefix (line, size, level);
 
     errno = saved_errno;                        /* for %m */
@@ -213,7 +248,7 @@ log_msg (log_level_t level, const char *fmt, ...)
         syslog (s_levels[level].priority, "%s", line);
     else {
         line[plen + len] = '\n';
-        s_write_all (STDERR_FILENO, line, plen + len + 1);
+        s_write_all (s_target == TARGET_FILE ? s_fd : STDERR_FILENO, line, plen + len + 1);
     }
 done:
     pthread_mutex_unlock (&s_lock);

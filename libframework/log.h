@@ -1,6 +1,7 @@
-/*  log.h - leveled logging for the daemons, to stderr or syslog. Internal.
+/*  log.h - leveled logging for the daemons, to stderr, a file or syslog.
+    Internal.
 
-    On stderr each event is one line,
+    On stderr or in a file each event is one line,
         2026-11-22T03:12:37.123Z INFO  master: text
     (UTC time with milliseconds, level, component), written with one
     write(2) so lines from different threads never interleave. Every
@@ -22,9 +23,10 @@ typedef enum {
 
 /*  Sets the component ("master"; the first 63 bytes are kept), the level
     ("error", "warn", "info" or "debug"; NULL means "info") and the target
-    ("stderr" or "syslog"; NULL means "stderr"). Returns 0, or -1 with
-    errno EINVAL and an error_set sentence for an empty component or an
-    unknown level or target, changing nothing.                             */
+    ("stderr", "syslog" or "file:PATH", appended to; NULL means "stderr").
+    Returns 0, or -1 with errno EINVAL (or open's errno) and an error_set
+    sentence for an empty component, an unknown level or target, or a file
+    that cannot be opened, changing nothing.                               */
 int log_init (const char *component, const char *level_name, const char *target);
 
 void log_set_level (log_level_t level);
@@ -43,8 +45,9 @@ void log_msg (log_level_t level, const char *fmt, ...)
 #define log_info(...)  log_msg (LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg (LOG_LEVEL_DEBUG, __VA_ARGS__)
 
-/*  Reopens the target, for SIGHUP after log rotation; a no-op for
-    stderr. Call it from the event loop, not from the signal handler.     */
+/*  Reopens the target, for SIGHUP after log rotation: a file target is
+    opened again at its path (the old descriptor is kept if that fails);
+    a no-op for stderr. Call it from the event loop, not from the signal handler.     */
 void log_reopen (void);
 
 #endif

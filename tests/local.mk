@@ -18,9 +18,13 @@ EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
 	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
 	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi \
-	tests/unit/launcher tests/unit/util
+	tests/unit/launcher tests/unit/util tests/unit/log
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
+
+tests_unit_log_SOURCES = tests/unit/log.c
+tests_unit_log_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_log_LDADD = $(TEST_UNIT_LIBS)
 
 tests_unit_util_SOURCES = tests/unit/util.c
 tests_unit_util_CFLAGS = $(TEST_UNIT_CFLAGS)

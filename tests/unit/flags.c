@@ -479,6 +479,20 @@ test_help (void)
     cmp_int (s_parse (NULL, "--version", NULL), 1, "--version returns 1");
     is (s_out, "cairn-test " PACKAGE_VERSION "\n", "and prints the version");
     cmp_int (s_parse (NULL, "--bogus", "--help", NULL), -1, "an earlier error wins over --help");
+
+    /*  --man: the same entries as roff, for the installed man pages.     */
+    const char *want_man[] = {
+        ".SH OPTIONS\n", ".TP\n\\fB\\-\\-work\\-dir\\fR=\\fIDIR\\fR\n",
+        "Directory for the registry. (default:\\ /var/lib/cairn)\n",
+        "\\fB\\-\\-[no\\-]color\\fR\n", "\\fB\\-\\-port\\fR=\\fIPORT\\fR\n",
+        "\\fB\\-h, \\-\\-help\\fR\n", "\\fB\\-\\-man\\fR\n", "CAIRN_TEST_WORK_DIR",
+    };
+    cmp_int (s_parse (NULL, "--man", NULL), 1, "--man returns 1");
+    for (size_t i = 0; i < sizeof want_man / sizeof want_man[0]; i++)
+        ok (strstr (s_out, want_man[i]) != NULL, "--man shows '%.*s'",
+            (int) strcspn (want_man[i], "\n"), want_man[i]);
+    ok (strstr (s_out, "--") == NULL, "no unescaped dashes pair up in the roff");
+    cmp_int (s_parse (NULL, "--man=x", NULL), -1, "--man takes no value");
 }
 
 /*  ---------------------------------------------------------------------
@@ -566,6 +580,40 @@ test_log (void)
     free (text);
 }
 
+/*  flags_parse_permuted: flags after positionals, "--" still the end.   */
+static void
+test_permuted (void)
+{
+    char a0[] = "cairn-test", a1[] = "TASK", a2[] = "--port=6000", a3[] = "--timeout",
+         a4[] = "2s", a5[] = "OTHER", a6[] = "--verbose", a7[] = "--", a8[] = "--port=1",
+         a9[] = "last";
+    char *argv[] = { a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, NULL };
+    int argc = 10, argi = -1;
+    flags_free (&s_spec);
+    cmp_int (flags_parse_permuted (&s_spec, argc, argv, &argi), 0,
+             "flags_parse_permuted takes flags after positionals");
+    cmp_int (port, 6000, "--port=6000 after TASK");
+    cmp_int (timeout_ms, 2000, "--timeout 2s (value as the next argument) after TASK");
+    ok (verbose, "--verbose after OTHER");
+    cmp_int (argi, 6, "argi is the first positional");
+    is (argv[argi], "TASK", "the positionals in their order: TASK");
+    is (argv[argi + 1], "OTHER", "OTHER");
+    is (argv[argi + 2], "--port=1", "then what followed --, untouched");
+    is (argv[argi + 3], "last", "to the end");
+    ok (argv[10] == NULL, "argv stays NULL-terminated");
+
+    char b0[] = "cairn-test", b1[] = "TASK", b2[] = "--prot=1";
+    char *bad[] = { b0, b1, b2, NULL };
+    cmp_int (flags_parse_permuted (&s_spec, 3, bad, &argi), -1,
+             "a misspelt flag after a positional is still an error");
+    char c0[] = "cairn-test", c1[] = "TASK", c2[] = "--port=7";
+    char *plain[] = { c0, c1, c2, NULL };
+    flags_free (&s_spec);
+    cmp_int (flags_parse (&s_spec, 3, plain, &argi), 0, "flags_parse stops at TASK");
+    cmp_int (argi, 1, "leaving --port=7 as a positional");
+    flags_free (&s_spec);
+}
+
 int
 main (void)
 {
@@ -580,6 +628,7 @@ main (void)
     test_config_errors ();
     test_positional ();
     test_help ();
+    test_permuted ();
     test_log ();
 
     flags_free (&s_spec);
