@@ -114,7 +114,7 @@ static const flag_t s_flags[] = {
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
-      "Where logs go: stderr or syslog.", 0, 0 },
+      "Where logs go: stderr, syslog or file:PATH (reopened on SIGHUP).", 0, 0 },
 };
 
 static const flags_spec_t s_spec = {
@@ -466,6 +466,8 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
                                        agent_id (srv->agent)));
         else if (strcmp (path, "/state") == 0)
             httpd_respond_json (srv->httpd, &req, 200, agent_state_json (srv->agent));
+        else if (strcmp (path, "/flags") == 0)
+            httpd_respond_json (srv->httpd, &req, 200, flags_json (&s_spec));
         else if (strcmp (path, "/files/read") == 0)
             s_files_read (srv, &req);
         else if (strcmp (path, "/files/browse") == 0)
@@ -478,7 +480,7 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
         }
         else
             httpd_respond_error (srv->httpd, &req, 404, "no such endpoint: %s (try /health, "
-                                 "/state, /metrics, /files/browse or /files/read)", path);
+                                 "/state, /flags, /metrics, /files/browse or /files/read)", path);
     }
     return 0;
 }

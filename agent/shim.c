@@ -255,6 +255,7 @@ s_child (int errfd, const task_opts_t *o, char **argv)
         what = "";
     }
     stage = "execute the command";
+    what = argv[0];
     execvp (argv[0], argv);
 fail:
     snprintf (msg, sizeof msg, "%s%s%s: %s", stage, *what ? " " : "", what, strerror (errno));

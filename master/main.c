@@ -75,7 +75,7 @@ static const flag_t s_flags[] = {
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
-      "Where logs go: stderr or syslog.", 0, 0 },
+      "Where logs go: stderr, syslog or file:PATH (reopened on SIGHUP).", 0, 0 },
 };
 
 static const flags_spec_t s_spec = {
@@ -246,6 +246,12 @@ s_get_health (restapi_call_t *call)
 {
     server_t *srv = call->arg;
     restapi_reply (call, 200, master_health_json (srv->master, s_now ()));
+}
+
+static void
+s_get_flags (restapi_call_t *call)
+{
+    restapi_reply (call, 200, flags_json (&s_spec));
 }
 
 static void
@@ -467,6 +473,7 @@ static const restapi_route_t s_routes[] = {
     { "GET", "/health", s_get_health },
     { "GET", "/state", s_get_state },
     { "GET", "/state/summary", s_get_summary },
+    { "GET", "/flags", s_get_flags },
     { "GET", "/metrics", s_get_metrics },
     { "GET", "/events", s_get_events },
     { "GET", "/tasks", s_get_task },
