@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "error.h"
 #include "flags.h"
 #include "util.h"
 
@@ -47,6 +48,63 @@ static const flag_t s_flags[] = {
       "How long to wait for the master and other endpoints.", 1, 3600000 },
 };
 
+/*  The global flags may also come after the command ("cairn agents
+    --json"), up to a "--": they are taken out of the command's arguments
+    (argv[0] is the command) and applied. Returns the arguments left, or
+    -1 after printing a usage error.                                      */
+static int
+s_take_global_flags (int argc, char **argv)
+{
+    int out = 1;
+    int i;
+    for (i = 1; i < argc && strcmp (argv[i], "--") != 0; i++) {
+        const char *a = argv[i];
+        const char *value = NULL;
+        char **slot = NULL;
+        if (strcmp (a, "--json") == 0) {
+            cli.json = true;
+            continue;
+        }
+        if (strcmp (a, "--no-json") == 0) {
+            cli.json = false;
+            continue;
+        }
+        if (strncmp (a, "--master=", 9) == 0 || strcmp (a, "--master") == 0)
+            slot = &s_master;
+        else if (strncmp (a, "--timeout=", 10) == 0 || strcmp (a, "--timeout") == 0)
+            slot = NULL;
+        else {
+            argv[out++] = argv[i];
+            continue;
+        }
+        value = strchr (a, '=');
+        if (value)
+            value++;
+        else if (i + 1 < argc)
+            value = argv[++i];
+        else {
+            fprintf (stderr, "cairn %s: %s: missing value\n", argv[0], a);
+            return -1;
+        }
+        if (slot) {
+            free (*slot);
+            *slot = xstrdup (value);
+            cli.master = *slot;
+        }
+        else if (duration_parse (value, &s_timeout_ms) < 0 || s_timeout_ms <= 0) {
+            fprintf (stderr, "cairn %s: --timeout: '%s' is not a duration such as 5s\n",
+                     argv[0], value);
+            return -1;
+        }
+        else
+            cli.timeout_ms = s_timeout_ms;
+    }
+    for (; i < argc; i++)
+        argv[out++] = argv[i];
+    argv[out] = NULL;
+    return out;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -75,8 +133,11 @@ main (int argc, char **argv)
         for (size_t i = 0; i < NCOMMANDS; i++)
             if (strcmp (argv[argi], s_commands[i].name) == 0)
                 cmd = &s_commands[i];
-        if (cmd)
-            exit_code = cmd->run (argc - argi, argv + argi);
+        if (cmd) {
+            int n = s_take_global_flags (argc - argi, argv + argi);
+            if (n >= 0)
+                exit_code = cmd->run (n, argv + argi);
+        }
         else {
             const char *names[NCOMMANDS];
             for (size_t i = 0; i < NCOMMANDS; i++)

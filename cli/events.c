@@ -97,6 +97,8 @@ static int
 s_on_data (const char *data, size_t size, long status, void *arg)
 {
     feed_t *feed = arg;
+    if (!data)                                  /* a tick: time may be up */
+        return feed->until && clock_mono_ms () >= feed->until;
     feed->status = status;
     if (status != 200) {
         /*  An error body: keep it to show.                                */
@@ -127,8 +129,8 @@ s_on_data (const char *data, size_t size, long status, void *arg)
     }
     feed->len -= (size_t) (start - feed->line);
     memmove (feed->line, start, feed->len);
-    /*  Stop when the time asked for is over (checked as data comes: the
-        heartbeat bounds the wait).                                       */
+    /*  Stop when the time asked for is over (also checked on the ticks
+        httpc_stream gives while nothing arrives).                        */
     if (feed->until && clock_mono_ms () >= feed->until)
         return 1;
     if (!s_follow && feed->subscribed && s_for_ms == 0)

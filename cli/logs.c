@@ -225,7 +225,7 @@ int
 cli_cmd_logs (int argc, char **argv)
 {
     int argi = 0;
-    int rc = flags_parse (&s_logs_spec, argc, argv, &argi);
+    int rc = flags_parse_permuted (&s_logs_spec, argc, argv, &argi);
     if (rc != 0) {
         flags_free (&s_logs_spec);
         return rc < 0 ? CLI_USAGE : 0;

@@ -33,7 +33,7 @@ static const char *
 s_one_arg (const flags_spec_t *spec, int argc, char **argv, int *rc, const char *what)
 {
     int argi = 0;
-    *rc = flags_parse (spec, argc, argv, &argi);
+    *rc = flags_parse_permuted (spec, argc, argv, &argi);
     if (*rc != 0) {
         *rc = *rc < 0 ? CLI_USAGE : 0;
         return NULL;

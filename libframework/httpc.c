@@ -231,6 +231,22 @@ s_stream_write (char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
+/*  libcurl calls this about once a second while the transfer waits, and
+    fn gets a tick (no data) so it can end a stream that has run long
+    enough even when nothing arrives.                                    */
+static int
+s_stream_tick (void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+               curl_off_t ulnow)
+{
+    (void) dltotal, (void) dlnow, (void) ultotal, (void) ulnow;
+    stream_t *st = arg;
+    if (st->fn (NULL, 0, st->status, st->arg) != 0) {
+        st->stopped = true;
+        return 1;               /* non-zero aborts the transfer */
+    }
+    return 0;
+}
+
 int
 httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
               httpc_stream_fn *fn, void *arg, long *status)
@@ -266,6 +282,9 @@ httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
     curl_easy_setopt (curl, CURLOPT_USERAGENT, agent);
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_stream_write);
     curl_easy_setopt (curl, CURLOPT_WRITEDATA, &st);
+    curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, s_stream_tick);
+    curl_easy_setopt (curl, CURLOPT_XFERINFODATA, &st);
+    curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
     CURLcode rc = curl_easy_perform (curl);
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, status);
     curl_easy_cleanup (curl);

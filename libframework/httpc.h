@@ -41,7 +41,9 @@ typedef int (httpc_stream_fn) (const char *data, size_t size, long status, void 
     it, fn returns non-zero (then 0 is returned), nothing arrives for
     idle_timeout_s seconds (0: wait for ever), or the connection fails;
     -1 with errno and a sentence naming the URL in those last cases.
-    *status gets the HTTP status (0 if none came).                       */
+    *status gets the HTTP status (0 if none came). While nothing arrives,
+    fn is also called about once a second with data NULL and size 0, so
+    it can end the stream on a deadline of its own.                       */
 int httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
                   httpc_stream_fn *fn, void *arg, long *status);
 
