@@ -37,6 +37,8 @@ static const cli_command_t s_commands[] = {
       cli_cmd_agent },
     { "events", "the master's events (tasks, agents, frameworks) [--follow]", cli_cmd_events },
     { "top", "a live view of utilization and the busiest tasks", cli_cmd_top },
+    { "service", "long-running services through cairn-service (see cairn service --help)",
+      cli_cmd_service },
 };
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
