@@ -217,6 +217,49 @@ s_prepare (run_t *r, char **argv)
     return 0;
 }
 
+/*  Ctrl-C (or SIGTERM, SIGHUP) while a task runs kills the task, and
+    cairn run ends as it does for any end of the task, with its status; a
+    second signal, or one before the task is launched, tears the one-shot
+    framework down (so the master kills whatever it launched) and exits
+    with 128 + the signal. The signals are blocked in every thread and
+    taken by this one with sigwait, so nothing here runs in a handler.  */
+typedef struct {
+    run_t *r;
+    cairn_driver_t *driver;
+    sigset_t set;
+    bool done;                  /* under r->lock: cairn run is ending */
+} watch_t;
+
+static void *
+s_watch (void *arg)
+{
+    watch_t *w = arg;
+    bool killing = false;
+    for (;;) {
+        int sig = 0;
+        if (sigwait (&w->set, &sig) != 0)
+            continue;
+        pthread_mutex_lock (&w->r->lock);
+        bool done = w->done, launched = w->r->launched && !w->r->ended;
+        char task_id[sizeof w->r->task_id];
+        snprintf (task_id, sizeof task_id, "%s", w->r->task_id);
+        pthread_mutex_unlock (&w->r->lock);
+        if (done)
+            return NULL;
+        if (launched && !killing) {
+            fprintf (stderr, "cairn run: %s: killing task %s (again to stop waiting)\n",
+                     strsignal (sig), task_id);
+            cairn_driver_kill (w->driver, task_id);
+            killing = true;
+            continue;
+        }
+        fprintf (stderr, "cairn run: %s: tearing the framework down\n", strsignal (sig));
+        cairn_driver_stop (w->driver, false);
+        cairn_driver_join (w->driver);
+        _exit (128 + sig);
+    }
+}
+
 int
 cli_cmd_run (int argc, char **argv)
 {
@@ -232,6 +275,10 @@ cli_cmd_run (int argc, char **argv)
         return CLI_USAGE;
     }
     run_t r = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+    watch_t watch = { 0 };
+    pthread_t watcher;
+    bool watching = false;
+    sigset_t old_mask;
     rc = s_prepare (&r, argv + argi);
     cairn_driver_t *driver = NULL;
     if (rc != 0)
@@ -247,6 +294,16 @@ cli_cmd_run (int argc, char **argv)
     driver = cairn_driver_new (info, &callbacks, cli.master, &r);
     cairn_framework_info_destroy (&info);
     rc = CLI_FAILED;
+    /*  Blocked before the driver's threads exist, so they inherit it.    */
+    watch.r = &r;
+    watch.driver = driver;
+    sigemptyset (&watch.set);
+    sigaddset (&watch.set, SIGINT);
+    sigaddset (&watch.set, SIGTERM);
+    sigaddset (&watch.set, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &watch.set, &old_mask);
+    if (driver && pthread_create (&watcher, NULL, s_watch, &watch) == 0)
+        watching = true;
     if (!driver || cairn_driver_start (driver) < 0) {
         fprintf (stderr, "cairn run: %s\n", cairn_strerror_last ());
         goto done;
@@ -285,8 +342,17 @@ done:
     if (driver) {
         cairn_driver_stop (driver, false);
         cairn_driver_join (driver);
-        cairn_driver_destroy (&driver);
     }
+    if (watching) {
+        pthread_mutex_lock (&r.lock);
+        watch.done = true;
+        pthread_mutex_unlock (&r.lock);
+        pthread_kill (watcher, SIGINT);         /* blocked: sigwait takes it */
+        pthread_join (watcher, NULL);
+        pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
+    }
+    if (driver)
+        cairn_driver_destroy (&driver);
     cairn_resources_destroy (&r.need);
     for (size_t e = 0; e < r.nenv; e++)
         free (r.env[e]);
