@@ -39,6 +39,7 @@ static const cli_command_t s_commands[] = {
     { "top", "a live view of utilization and the busiest tasks", cli_cmd_top },
     { "service", "long-running services through cairn-service (see cairn service --help)",
       cli_cmd_service },
+    { "batch", "batch jobs through cairn-batch's queue (see cairn batch --help)", cli_cmd_batch },
 };
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 

@@ -85,7 +85,9 @@ int cli_cmd_top (int argc, char **argv);
 int cli_copy_output (json_t *task, const char *const *files, FILE *const *outs,
                      int64_t *offsets, size_t n, bool follow);
 
-/*  cairn service ... (service.c): the client of cairn-service's REST API. */
+/*  cairn service ... (service.c) and cairn batch ... (batch.c): clients of
+    the bundled frameworks' REST APIs.                                    */
 int cli_cmd_service (int argc, char **argv);
+int cli_cmd_batch (int argc, char **argv);
 
 #endif
