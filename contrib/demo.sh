@@ -1,8 +1,9 @@
 #!/bin/bash
 # The main job: build Cairn, start a local cluster (one master, two
-# agents) on 127.0.0.1, run real work through it with the hello
-# framework, show what ran where and what it printed, and stop
-# everything. Installs missing Debian packages first.
+# agents) on 127.0.0.1, run real work through it (the hello example
+# framework, a service through cairn-service), show what ran where and
+# what it printed, and stop everything. Installs missing Debian packages
+# first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -79,13 +80,49 @@ while IFS=$'\t' read -r fw task agent; do
 done
 
 echo
+echo "== a parameter sweep with cairn-batch: an array of 20 tasks, output collected"
+"$B/frameworks/batch/cairn-batch" run --master="$MASTER" --array=1-20 --cpus=0.1 --mem=16 \
+    --output="$T/sweep" --quiet --shell -- \
+    'echo "part $CAIRN_ARRAY_INDEX of the sweep, computed on $CAIRN_HOSTNAME"' || status=1
+for f in $(find "$T/sweep" -name '*.stdout' | sort -V | head -5); do
+    printf '  %s: %s\n' "${f#$T/sweep/}" "$(cat "$f")"
+done
+echo "  ... $(find "$T/sweep" -name '*.stdout' | wc -l) outputs in all"
+
+echo
+echo "== one command with cairn run, its output streamed back, its exit status kept"
+"$B/cli/cairn" --master="$MASTER" run --cpus=0.5 --mem=64 -- sh -c 'uname -sr; echo "on $CAIRN_HOSTNAME"' ||
+    status=1
+
+echo
+echo "== running a service with cairn-service: 2 instances of an HTTP server, one per agent, health-checked"
+API=$(free_port)
+"$B/frameworks/service/cairn-service" --master="$MASTER" --api-port="$API" \
+    --state-dir="$T/service" >"$T/service.log" 2>&1 &
+PIDS+=($!)
+wait_for sh -c "curl -sf http://127.0.0.1:$API/health | jq -e .registered"
+cat >"$T/web.json" <<'EOF'
+{ "id": "web", "cmd": "exec python3 -m http.server --bind 127.0.0.1 $PORT0",
+  "instances": 2, "cpus": 0.2, "mem": 64, "ports": 1,
+  "health_check": { "type": "http", "path": "/", "delay_s": 0.5, "interval_s": 1 },
+  "constraints": [["hostname", "unique"]] }
+EOF
+"$B/cli/cairn" --master="$MASTER" service deploy "$T/web.json" --wait --wait-timeout=60s || status=1
+"$B/cli/cairn" --master="$MASTER" service show web
+for port in $(curl -sf "http://127.0.0.1:$API/v1/apps/web" | jq -r '.tasks[].ports[0]'); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")
+    echo "  http://127.0.0.1:$port/ answers $code"
+done
+"$B/cli/cairn" --master="$MASTER" service delete web --wait --wait-timeout=30s || status=1
+
+echo
 echo "== stopping the cluster"
 cleanup
 PIDS=()
 trap - EXIT
 if [ $status -eq 0 ]; then
-    echo "demo: all tasks finished; the cluster is stopped."
+    echo "demo: all work finished; the cluster is stopped."
 else
-    echo "demo: hello exited with status $status" >&2
+    echo "demo: some work failed (status $status)" >&2
 fi
 exit $status

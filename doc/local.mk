@@ -1,6 +1,7 @@
 # doc: the protocol specification, the architecture and the framework
 # library's guide, installed in $(docdir) and shipped in the tarball.
-dist_doc_DATA += doc/protocol.md doc/architecture.md doc/performance.md doc/libframework.md
+dist_doc_DATA += doc/protocol.md doc/architecture.md doc/performance.md doc/libframework.md \
+	doc/operations.md
 
 # Rewrites the generated tables of doc/protocol.md from the codec (see
 # tests/tools/protodoc.c); tests/integration/protocol-doc.sh checks them.
@@ -42,3 +43,32 @@ uninstall-man3-aliases:
 install-data-hook: install-man3-aliases
 uninstall-hook: uninstall-man3-aliases
 .PHONY: install-man3-aliases uninstall-man3-aliases
+
+# The programs' man pages: each is its template with the OPTIONS sections
+# (and command lists) filled in from the built programs' own --man and
+# --help, so a page cannot list other flags than the program takes
+# (tests/integration/man-pages.sh checks that every flag is there).
+MAN_TEMPLATES = doc/man/cairn-master.8.in doc/man/cairn-agent.8.in \
+	doc/man/cairn.1.in doc/man/cairn-service.1.in doc/man/cairn-batch.1.in
+nodist_man1_MANS = doc/man/cairn.1 doc/man/cairn-service.1 doc/man/cairn-batch.1
+nodist_man8_MANS = doc/man/cairn-master.8 doc/man/cairn-agent.8
+CLEANFILES += $(nodist_man1_MANS) $(nodist_man8_MANS)
+EXTRA_DIST += $(MAN_TEMPLATES) doc/man/mkman.sh
+
+CAIRN_MKMAN = $(AM_V_GEN)$(MKDIR_P) doc/man && \
+	$(SHELL) $(srcdir)/doc/man/mkman.sh $(abs_builddir) $(PACKAGE_VERSION) \
+	  $(srcdir)/doc/man/$(@F).in | sed 's|%SYSCONFDIR%|$(sysconfdir)|g' >$@.tmp && \
+	mv $@.tmp $@
+
+doc/man/cairn-master.8: doc/man/cairn-master.8.in doc/man/mkman.sh master/cairn-master$(EXEEXT)
+	$(CAIRN_MKMAN)
+doc/man/cairn-agent.8: doc/man/cairn-agent.8.in doc/man/mkman.sh agent/cairn-agent$(EXEEXT)
+	$(CAIRN_MKMAN)
+doc/man/cairn.1: doc/man/cairn.1.in doc/man/mkman.sh cli/cairn$(EXEEXT)
+	$(CAIRN_MKMAN)
+doc/man/cairn-service.1: doc/man/cairn-service.1.in doc/man/mkman.sh \
+		frameworks/service/cairn-service$(EXEEXT) cli/cairn$(EXEEXT)
+	$(CAIRN_MKMAN)
+doc/man/cairn-batch.1: doc/man/cairn-batch.1.in doc/man/mkman.sh \
+		frameworks/batch/cairn-batch$(EXEEXT)
+	$(CAIRN_MKMAN)

@@ -141,3 +141,4 @@ bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 include tests/integration/local.mk
 include tests/vm/local.mk
 include tests/library.mk
+include tests/operator.mk
