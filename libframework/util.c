@@ -230,3 +230,15 @@ util_closest (const char *word, const char *const *names, size_t n)
     }
     return best;
 }
+
+bool
+util_env_name_valid (const char *name)
+{
+    if (!name || !*name || (*name >= '0' && *name <= '9'))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+              || *p == '_'))
+            return false;
+    return true;
+}

@@ -36,4 +36,8 @@ int util_remove_tree (const char *path);
     than the name's length), or NULL: for "did you mean" hints.          */
 const char *util_closest (const char *word, const char *const *names, size_t n);
 
+/*  True if name can be an environment variable's name: letters, digits
+    and '_', not starting with a digit, not empty.                        */
+bool util_env_name_valid (const char *name);
+
 #endif

@@ -20,6 +20,7 @@
 #include "cairn.h"
 #include "error.h"
 #include "job.h"
+#include "util.h"
 
 static const char *const s_overlaps[] = { "skip", "queue", NULL };
 
@@ -51,19 +52,6 @@ job_id_valid (const char *id)
     for (const char *p = id; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
               || *p == '_' || *p == '-'))
-            return false;
-    return true;
-}
-
-static bool
-s_env_name_valid (const char *name)
-{
-    if (!name || !((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z')
-                   || *name == '_'))
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '_'))
             return false;
     return true;
 }
@@ -208,7 +196,7 @@ jobspec_from_json (json_t *json, const char *where, jcheck_error_t *err)
         const char *key;
         json_object_foreach (env, key, v) {
             char *field = xasprintf ("env.%s", key);
-            if (!s_env_name_valid (key)) {
+            if (!util_env_name_valid (key)) {
                 s_fail (err, where, field, "is not a variable name (A-Z a-z 0-9 _, not "
                         "starting with a digit)");
                 free (field);

@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "error.h"
+#include "util.h"
 
 /*  Defaults: small enough for a laptop cluster, as Marathon's are for a
     data centre.                                                           */
@@ -168,18 +169,6 @@ s_id_valid (const char *id)
     return true;
 }
 
-static bool
-s_env_name_valid (const char *name)
-{
-    if (!*name || (*name >= '0' && *name <= '9'))
-        return false;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '_'))
-            return false;
-    return true;
-}
-
 /*  A positive decimal integer written as a string ("2"), or -1.           */
 static int64_t
 s_positive (const char *text)
@@ -201,7 +190,7 @@ s_check_env (json_t *env, jcheck_error_t *err)
     json_object_foreach (env, key, v) {
         char *field = xasprintf ("env.%s", key);
         int rc = 0;
-        if (!s_env_name_valid (key))
+        if (!util_env_name_valid (key))
             rc = jcheck_fail (err, field, "is not a valid variable name (letters, digits and _, "
                               "not starting with a digit)");
         else if (strncmp (key, "CAIRN_", 6) == 0)

@@ -65,6 +65,11 @@ main (void)
     ok (util_closest ("zzz", names, 4) == NULL, "nothing close: NULL");
     ok (util_closest ("st", names, 4) == NULL, "too short to guess");
 
+    ok (util_env_name_valid ("PORT0") && util_env_name_valid ("_x1"), "PORT0 and _x1 are names");
+    ok (!util_env_name_valid ("0PORT"), "a leading digit is not");
+    ok (!util_env_name_valid ("A-B") && !util_env_name_valid ("A=B"), "nor - or =");
+    ok (!util_env_name_valid ("") && !util_env_name_valid (NULL), "nor empty or NULL");
+
     ok (util_remove_tree (tmp) == 0 && access (tmp, F_OK) < 0, "rm -rf");
     return done_testing ();
 }
