@@ -562,6 +562,11 @@ main (int argc, char **argv)
     transport_tune (srv.router);
     zsock_set_router_handover (srv.router, 1);
     zsock_set_router_mandatory (srv.router, 1);
+    /*  Thousands of agents reconnect at once after a master restart; with
+        ZeroMQ's default listen backlog (100) most SYNs are dropped and
+        retried by TCP after 1, 3, 7, 15 s. The kernel caps this at
+        net.core.somaxconn.                                               */
+    zsock_set_backlog (srv.router, 4096);
     if (zsock_bind (srv.router, "tcp://%s:%d", s_ip, (int) s_port) < 0) {
         log_error ("cannot listen on %s:%d: %s", s_ip, (int) s_port, zmq_strerror (errno));
         goto done;

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -939,6 +940,7 @@ s_handle_framework_register (master_t *self, const route_t *from, proto_framewor
         /*  Re-registration: the session moves to this route.              */
         proto_framework_info_fini (&f->info);
         proto_framework_info_copy (&f->info, info);
+        s_set_str (&f->info.id, f->id);     /* a resent first registration has "" */
         allocator_add_framework (self->allocator, f->id, f->info.role);
     }
     else {
@@ -1782,6 +1784,7 @@ master_allocate (master_t *self, int64_t now)
     zhashx_purge (self->pending_offers);
     self->counters.allocation_runs++;
     self->counters.last_allocation_us = zclock_usecs () - t0;
+    self->counters.allocation_us_total += (uint64_t) self->counters.last_allocation_us;
 }
 
 /*  Operator views
@@ -2279,6 +2282,17 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
                 "run.\n# TYPE cairn_master_allocation_last_run_seconds gauge\n"
                 "cairn_master_allocation_last_run_seconds %.6f\n",
              (double) self->counters.last_allocation_us / 1e6);
+    fprintf (f, "# HELP cairn_master_allocation_run_seconds_total Time spent in allocation "
+                "runs (offers made and sent included).\n"
+                "# TYPE cairn_master_allocation_run_seconds_total counter\n"
+                "cairn_master_allocation_run_seconds_total %.6f\n",
+             (double) self->counters.allocation_us_total / 1e6);
+    /*  The heap in use (every thread's arena, libzmq's buffers included):
+        what memory per agent and per task is measured with.             */
+    struct mallinfo2 mi = mallinfo2 ();
+    fprintf (f, "# HELP cairn_master_heap_bytes Bytes of heap in use (malloc).\n"
+                "# TYPE cairn_master_heap_bytes gauge\n"
+                "cairn_master_heap_bytes %zu\n", mi.uordblks + mi.hblkhd);
     fprintf (f, "# HELP cairn_master_messages_received_total Valid messages received, by type.\n"
                 "# TYPE cairn_master_messages_received_total counter\n");
     for (size_t i = 0; i < proto_type_count (); i++) {

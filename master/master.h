@@ -135,6 +135,7 @@ typedef struct {
     uint64_t offers_made;
     uint64_t allocation_runs;
     int64_t last_allocation_us;
+    uint64_t allocation_us_total;       /* all runs together */
 } master_counters_t;
 master_counters_t *master_counters (master_t *self);
 
