@@ -40,3 +40,4 @@ agent_cairn_fetcher_SOURCES = agent/fetcher-main.c
 agent_cairn_fetcher_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS)
 agent_cairn_fetcher_LDADD = libframework/libcairn-util.la $(CURL_LIBS) $(CZMQ_LIBS) \
 	$(ZMQ_LIBS) $(JANSSON_LIBS) $(MSGPACK_LIBS)
+include agent/sim.mk

@@ -111,13 +111,21 @@ INTEGRATION_TESTS = \
 	tests/integration/agent-recovery.sh \
 	tests/integration/agent-isolation.sh \
 	tests/integration/agent-launcher.sh \
-	tests/integration/protocol-doc.sh
+	tests/integration/protocol-doc.sh \
+	tests/integration/scale-small.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
 
 # Benchmarks: `make bench` (never part of `make check`).
 EXTRA_PROGRAMS += tests/bench/codec tests/bench/allocator tests/bench/state \
 	tests/bench/launch-loop
+# The load framework: F frameworks over simnet (agent/simnet.c), for the
+# scale benchmark; built by make check for tests/integration/scale-small.sh
+# (check programs are never installed).
+check_PROGRAMS += tests/bench/cairn-load
+tests_bench_cairn_load_SOURCES = tests/bench/load.c agent/simnet.c agent/simnet.h
+tests_bench_cairn_load_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent
+tests_bench_cairn_load_LDADD = $(TEST_UNIT_LIBS) -lm
 tests_bench_launch_loop_SOURCES = tests/bench/launch-loop.c
 tests_bench_launch_loop_CFLAGS = $(TEST_UNIT_CFLAGS) -I$(top_srcdir)/agent $(CGROUP_CFLAGS)
 tests_bench_launch_loop_LDADD = agent/libagent.la libframework/libcairn-store.la \
@@ -132,7 +140,7 @@ tests_bench_codec_SOURCES = tests/bench/codec.c
 tests_bench_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_bench_codec_LDADD = $(TEST_UNIT_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
-EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh
+EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh tests/bench/scale.sh tests/bench/plot.sh
 
 bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 	CAIRN_BUILDDIR=$(abs_top_builddir) CAIRN_SRCDIR=$(abs_top_srcdir) \

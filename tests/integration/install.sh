@@ -25,6 +25,7 @@ ok_or_bail $? "files go under the prefix ($prefix)"
 got=$(cd "$root" && find . \( -type f -o -type l \) ! -path './share/man/man3/*' | sed 's|^\./||' | sort)
 want=$(sort <<'LIST'
 bin/cairn
+bin/cairn-agent-sim
 bin/cairn-batch
 bin/cairn-service
 etc/cairn/agent.json
@@ -63,7 +64,7 @@ LIST
 is "$(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | paste -sd' ')" "" \
    "make install installs exactly the $(wc -l <<<"$want") expected files (< missing, > unexpected)"
 
-for p in bin/cairn bin/cairn-batch bin/cairn-service sbin/cairn-master \
+for p in bin/cairn bin/cairn-batch bin/cairn-service bin/cairn-agent-sim sbin/cairn-master \
          sbin/cairn-agent libexec/cairn/cairn-shim libexec/cairn/cairn-fetcher; do
     [ -x "$root/$p" ] || echo "$p"
 done >"$T/notexec"
