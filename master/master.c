@@ -17,6 +17,7 @@
 
 #include <inttypes.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ typedef struct {
     char route_key[512];
     int64_t registered_at;
     int64_t last_seen;
+    int64_t next_ping;                  /* its own phase: see s_ping_phase */
     zhashx_t *tasks;                    /* "fw/task" -> task_t * (borrowed) */
     zhashx_t *offers;                   /* offer id -> offer_t * (borrowed) */
     bool draining;                      /* an operator drains it: no offers */
@@ -120,6 +122,7 @@ struct _master_t {
     uint64_t offer_seq;
     int64_t ping_seq;
     int64_t last_ping;
+    uint64_t ping_phases;               /* agents given a ping phase so far */
     master_counters_t counters;
     int64_t now;                        /* of the allocation run in progress */
     zhashx_t *pending_offers;           /* framework id -> proto_msg_t * (during allocate) */
@@ -761,6 +764,8 @@ s_agent_unreachable (master_t *self, agent_t *a, int64_t now)
 
 /*  Handlers  */
 
+static int64_t s_ping_phase (master_t *self);
+
 static void
 s_handle_agent_register (master_t *self, const route_t *from, proto_agent_register_t *r,
                          int64_t now)
@@ -815,6 +820,7 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     resources_copy (&a->total, r->resources);
     a->state = AGENT_ACTIVE;
     a->last_seen = now;
+    a->next_ping = now + s_ping_phase (self);
     a->route = *from;
     s_bind_peer (self, from, a->route_key, PEER_AGENT, a->id);
     if (known) {
@@ -1431,8 +1437,10 @@ master_recover (master_t *self, int64_t now)
     int n = registry_load (self->config.registry, s_recover_agent, self);
     if (n < 0)
         return -1;
-    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
         a->registered_at = a->last_seen = now;
+        a->next_ping = now + s_ping_phase (self);
+    }
     self->recovery_deadline = now + self->config.agent_reregister_timeout_ms;
     log_info ("recovered %d agents from the registry (%zu gone); waiting up to %" PRId64
               " ms for the others to re-register", n, zhashx_size (self->gone),
@@ -1676,6 +1684,19 @@ master_peer_gone (master_t *self, const route_t *route, int64_t now)
         ZeroMQ reconnects underneath and the agent may be back already.   */
 }
 
+/*  When an agent is first pinged after it registers: somewhere in (0,
+    interval], spread by the golden ratio over the agents in the order
+    they came, so that 15,000 agents that registered within a second are
+    not all pinged (and all answer) in one pass of the loop, which
+    stalled it for a second at that scale. Deterministic, for tests.      */
+static int64_t
+s_ping_phase (master_t *self)
+{
+    int64_t interval = self->config.ping_interval_ms > 0 ? self->config.ping_interval_ms : 1;
+    double frac = fmod ((double) self->ping_phases++ * 0.6180339887498949, 1.0);
+    return interval - (int64_t) (frac * (double) interval);
+}
+
 void
 master_tick (master_t *self, int64_t now)
 {
@@ -1699,10 +1720,13 @@ master_tick (master_t *self, int64_t now)
             continue;
         if (now - a->last_seen > timeout)
             s_agent_unreachable (self, a, now);
-        else if (ping) {
+        else if (now >= a->next_ping) {
             proto_msg_t *msg = proto_msg_new (PROTO_PING);
             msg->u.ping.seq = self->ping_seq;
             s_queue (self, &a->route, msg);
+            a->next_ping += self->config.ping_interval_ms;
+            if (a->next_ping <= now)
+                a->next_ping = now + self->config.ping_interval_ms;
         }
     }
     if (self->config.offer_timeout_ms > 0) {

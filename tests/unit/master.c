@@ -1244,6 +1244,55 @@ test_liveness (void)
 /*  Teardown and failover                                               */
 /*  ------------------------------------------------------------------ */
 
+/*  Agents that register together are pinged at spread-out times, each
+    once per interval: a large cluster's pings never all leave (and their
+    answers all arrive) in one pass of the loop.                          */
+static void
+test_ping_spread (void)
+{
+    master_config_t config = s_config ();
+    cluster_t *c = s_cluster_new (&config);
+    int64_t now = 1000000;
+    const size_t n = MAX_PEERS;
+    for (size_t i = 0; i < n; i++)
+        s_add_agent (c, "cpus:1;mem:128", now);
+    size_t pings[MAX_PEERS] = { 0 };
+    size_t busiest = 0, ticks = 0;
+    const int64_t step = PING_MS / 8;
+    for (int64_t t = now + step; t <= now + 3 * PING_MS; t += step) {
+        master_tick (c->m, t);
+        outmsg_t *out = s_take (c->m);
+        size_t this_tick = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t k = s_count (out, &c->agent[i], PROTO_PING);
+            pings[i] += k;
+            this_tick += k;
+            if (k)
+                s_send (c->m, &c->agent[i], s_pong_msg (), t);
+        }
+        outmsg_destroy_list (&out);
+        s_drain (c->m);
+        busiest = this_tick > busiest ? this_tick : busiest;
+        ticks++;
+    }
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; i++)
+        wrong += pings[i] != 3;
+    cmp_int (wrong, 0, "ping spread: every agent is pinged once per interval (3 in 3)");
+    ok (busiest <= n / 4, "ping spread: at most a quarter of them in one tick (%zu of %zu)",
+        busiest, n);
+    json_t *state = master_state_json (c->m, now + 3 * PING_MS);
+    size_t active = 0;
+    json_t *agents = json_object_get (state, "agents"), *a;
+    size_t idx;
+    json_array_foreach (agents, idx, a)
+        active += strcmp (json_string_value (json_object_get (a, "state")), "ACTIVE") == 0;
+    cmp_int (active, n, "ping spread: all stay active");
+    json_decref (state);
+    (void) ticks;
+    s_cluster_destroy (&c);
+}
+
 static void
 test_teardown (void)
 {
@@ -1836,6 +1885,7 @@ main (void)
     test_invalid_launches ();
     test_refused ();
     test_liveness ();
+    test_ping_spread ();
     test_teardown ();
     test_failover ();
     test_reconcile ();
