@@ -754,35 +754,55 @@ proto_framework_info_fini (proto_framework_info_t *info)
 
 /*  Faults and field paths  */
 
+/*  The path of the field being coded ("tasks[2].resources.cpus") is kept
+    as a stack of names and indexes and written out only for a fault:
+    formatting it at every field cost more than the coding itself.        */
+#define PATH_DEPTH 16
+
 typedef struct {
     proto_fault_t *fault;
     const char *type_name;
-    char path[256];
-    size_t plen;
+    struct {
+        const char *name;               /* NULL: an index */
+        long index;
+    } path[PATH_DEPTH];
+    size_t depth;                       /* may exceed PATH_DEPTH */
 } ctx_t;
 
 static size_t
 s_path_push (ctx_t *ctx, const char *name, long index)
 {
-    size_t saved = ctx->plen;
-    int n;
-    if (index >= 0)
-        n = snprintf (ctx->path + ctx->plen, sizeof ctx->path - ctx->plen, "[%ld]", index);
-    else
-        n = snprintf (ctx->path + ctx->plen, sizeof ctx->path - ctx->plen, "%s%s",
-                      ctx->plen ? "." : "", name);
-    if (n > 0)
-        ctx->plen += (size_t) n;
-    if (ctx->plen >= sizeof ctx->path)
-        ctx->plen = sizeof ctx->path - 1;
+    size_t saved = ctx->depth;
+    if (ctx->depth < PATH_DEPTH) {
+        ctx->path[ctx->depth].name = index >= 0 ? NULL : name;
+        ctx->path[ctx->depth].index = index;
+    }
+    ctx->depth++;
     return saved;
 }
 
 static void
 s_path_pop (ctx_t *ctx, size_t saved)
 {
-    ctx->plen = saved;
-    ctx->path[saved] = '\0';
+    ctx->depth = saved;
+}
+
+/*  Writes the path ("tasks[2].resources") into buf.                      */
+static void
+s_path_format (const ctx_t *ctx, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ctx->depth && i < PATH_DEPTH && len < size; i++) {
+        int n = ctx->path[i].name
+            ? snprintf (buf + len, size - len, "%s%s", len ? "." : "", ctx->path[i].name)
+            : snprintf (buf + len, size - len, "[%ld]", ctx->path[i].index);
+        if (n < 0)
+            break;
+        len += (size_t) n;
+    }
+    if (ctx->depth > PATH_DEPTH && len < size)
+        snprintf (buf + len, size - len, "...");
 }
 
 void
@@ -852,8 +872,10 @@ s_fault (ctx_t *ctx, const char *code, const char *fmt, ...)
     vsnprintf (detail, sizeof detail, fmt, ap);
     va_end (ap);
     snprintf (fault->code, sizeof fault->code, "%s", code);
-    if (ctx->plen)
-        snprintf (fault->text, sizeof fault->text, "%s: %s: %s", ctx->type_name, ctx->path, detail);
+    char path[256];
+    s_path_format (ctx, path, sizeof path);
+    if (*path)
+        snprintf (fault->text, sizeof fault->text, "%s: %s: %s", ctx->type_name, path, detail);
     else
         snprintf (fault->text, sizeof fault->text, "%s: %s", ctx->type_name, detail);
     s_printable (fault->text);
