@@ -377,6 +377,9 @@ proto_id_valid (const char *s)
     size_t n = 0;
     if (!s || !*s)
         return false;
+    /*  Ids name directories (the agent's sandboxes): never "." or "..".   */
+    if (strcmp (s, ".") == 0 || strcmp (s, "..") == 0)
+        return false;
     for (; s[n]; n++) {
         char c = s[n];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
@@ -918,6 +921,9 @@ s_check_str (ctx_t *ctx, const field_t *f, const char *s, size_t n, int64_t maxl
                 return s_fault (ctx, "bad-field",
                                 "is not a valid id (allowed: letters, digits, '.', '_', '-', ':')");
         }
+        /*  Ids name directories (the agent's sandboxes).                  */
+        if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
+            return s_fault (ctx, "bad-field", "is not a valid id ('.' and '..' are not ids)");
     }
     else if (!s_utf8_valid ((const unsigned char *) s, n))
         return s_fault (ctx, "bad-field", "is not valid UTF-8 text (or contains a NUL byte)");

@@ -364,7 +364,8 @@ proto_msg_t *proto_error_newv (const char *code, int in_reply_to, const char *fm
     characters and bytes that are not valid UTF-8 become '?'.             */
 void proto_text_clean (char *text);
 
-/*  True if s is a valid id: 1..PROTO_MAX_ID of [A-Za-z0-9._:-].           */
+/*  True if s is a valid id: 1..PROTO_MAX_ID of [A-Za-z0-9._:-], and not
+    "." or ".." (ids name directories).                                   */
 bool proto_id_valid (const char *s);
 
 /*  A message of `type` with every field set to a valid, non-default

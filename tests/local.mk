@@ -150,3 +150,4 @@ include tests/integration/local.mk
 include tests/vm/local.mk
 include tests/library.mk
 include tests/operator.mk
+include tests/fuzz/local.mk
