@@ -12,7 +12,7 @@
        declares more elements than bytes remain, nesting deeper than
        PROTO_MAX_DEPTH, more than PROTO_MAX_OBJECTS objects, truncation
        and trailing bytes;
-    2. msgpack_unpack_next builds the object tree (now at most a small
+    2. msgpack_unpack builds the object tree in a per-thread zone (at most a small
        multiple of the body size);
     3. the schema walk checks every field's type, range, length and
        character set and copies it into the C struct.
@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1426,6 +1427,38 @@ s_prescan (const uint8_t *buf, size_t size, proto_fault_t *fault)
     return 0;
 }
 
+/*  One msgpack zone per thread, cleared after each message, instead of a
+    zone made and freed for every message decoded (7% of the master's CPU
+    under launch load). The key's destructor frees it when a thread ends. */
+static pthread_key_t s_zone_key;
+static pthread_once_t s_zone_once = PTHREAD_ONCE_INIT;
+
+static void
+s_zone_free (void *zone)
+{
+    msgpack_zone_free (zone);
+}
+
+static void
+s_zone_key_init (void)
+{
+    if (pthread_key_create (&s_zone_key, s_zone_free) != 0)
+        oom_abort ();
+}
+
+static msgpack_zone *
+s_decode_zone (void)
+{
+    pthread_once (&s_zone_once, s_zone_key_init);
+    msgpack_zone *zone = pthread_getspecific (s_zone_key);
+    if (!zone) {
+        zone = msgpack_zone_new (MSGPACK_ZONE_CHUNK_SIZE);
+        if (!zone || pthread_setspecific (s_zone_key, zone) != 0)
+            oom_abort ();
+    }
+    return zone;
+}
+
 proto_msg_t *
 proto_decode (const void *hdr, size_t hdr_size, const void *body, size_t body_size,
               proto_fault_t *fault)
@@ -1466,11 +1499,11 @@ proto_decode (const void *hdr, size_t hdr_size, const void *body, size_t body_si
         memcpy (fault->text, text, sizeof text);
         return NULL;
     }
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
+    msgpack_zone *zone = s_decode_zone ();
+    msgpack_object obj;
     size_t off = 0;
     proto_msg_t *msg = NULL;
-    msgpack_unpack_return rc = msgpack_unpack_next (&result, body, body_size, &off);
+    msgpack_unpack_return rc = msgpack_unpack (body, body_size, &off, zone, &obj);
     if (rc != MSGPACK_UNPACK_SUCCESS || off != body_size) {
         s_fault_plain (fault, "malformed", "%s: the body is not one msgpack value", schema->name);
         goto done;
@@ -1479,10 +1512,10 @@ proto_decode (const void *hdr, size_t hdr_size, const void *body, size_t body_si
     msg->type = h[3];
     s_init (schema, &msg->u);
     ctx_t ctx = { .fault = fault, .type_name = schema->name };
-    if (s_decode_struct (&ctx, schema, &result.data, &msg->u) < 0)
+    if (s_decode_struct (&ctx, schema, &obj, &msg->u) < 0)
         proto_msg_destroy (&msg);
 done:
-    msgpack_unpacked_destroy (&result);
+    msgpack_zone_clear (zone);      /* the message holds copies, not the tree */
     return msg;
 }
 
