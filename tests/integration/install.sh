@@ -49,6 +49,7 @@ share/doc/cairn/examples/failover.c
 share/doc/cairn/examples/hello.c
 share/doc/cairn/examples/killtask.c
 share/doc/cairn/examples/tutorial.c
+share/doc/cairn/fuzzing.md
 share/doc/cairn/libframework.md
 share/doc/cairn/operations.md
 share/doc/cairn/performance.md

@@ -168,7 +168,7 @@ s_limits (blocks_t *blocks)
               PROTO_MAX_OBJECTS);
     s_printf (b, "| `PROTO_MAX_DEPTH` | %d | nesting of non-empty arrays and maps, the body's map included |\n",
               PROTO_MAX_DEPTH);
-    s_printf (b, "| `PROTO_MAX_ID` | %d | bytes in an id (`[A-Za-z0-9._:-]`) |\n", PROTO_MAX_ID);
+    s_printf (b, "| `PROTO_MAX_ID` | %d | bytes in an id (`[A-Za-z0-9._:-]`, not `.` or `..`) |\n", PROTO_MAX_ID);
     s_printf (b, "| `PROTO_MAX_NAME` | %d | bytes in names, hostnames, roles, map keys |\n",
               PROTO_MAX_NAME);
     s_printf (b, "| `PROTO_MAX_TEXT` | %d | bytes in messages for people |\n", PROTO_MAX_TEXT);
