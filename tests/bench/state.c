@@ -7,9 +7,13 @@
     slice, the longest a message can wait behind /state (the target is
     under 50 ms); the baseline, measured in the same run, is the time to
     write the whole document in one piece, which is what a message would
-    wait without slices. Prints JSON lines (run.sh).                       */
+    wait without slices. Also the heap the master's own structures take
+    per agent (glibc's mallinfo2 before and after the registrations; no
+    sockets, so no libzmq in it), beside the size of the registration
+    message each agent sent. Prints JSON lines (run.sh).                  */
 #include "config.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +54,8 @@ main (void)
     };
     master_t *m = master_new (&config);
     int64_t now = 1000;
+    struct mallinfo2 before = mallinfo2 ();
+    size_t register_bytes = 0;
     for (int i = 0; i < AGENTS; i++) {
         proto_msg_t *msg = proto_msg_new (PROTO_AGENT_REGISTER);
         free (msg->u.agent_register.hostname);
@@ -61,9 +67,20 @@ main (void)
         proto_kv_set (&msg->u.agent_register.attributes, "rack", "r1");
         route_t route = { .size = sizeof i };
         memcpy (route.data, &i, sizeof i);
+        if (i == 0) {
+            uint8_t hdr[PROTO_HEADER_SIZE];
+            char *body = NULL;
+            proto_fault_t fault;
+            if (proto_encode (msg, hdr, &body, &register_bytes, &fault) == 0)
+                register_bytes += sizeof hdr;
+            free (body);
+        }
         master_handle (m, &route, msg, now);
     }
     s_drop (m);
+    struct mallinfo2 after = mallinfo2 ();
+    double per_agent = ((double) (after.uordblks + after.hblkhd)
+                        - (double) (before.uordblks + before.hblkhd)) / AGENTS;
     /*  One framework launches TASKS tasks on the offers it gets.          */
     route_t fw_route = { .size = 2, .data = { 0xff, 0xfe } };
     master_handle (m, &fw_route, proto_msg_new (PROTO_FRAMEWORK_REGISTER), now);
@@ -127,6 +144,12 @@ main (void)
             "\"value\":%.2f,\"unit\":\"ms\",\"baseline\":\"the whole document in one piece\","
             "\"baseline_value\":%.2f,\"ratio\":%.3f}\n", AGENTS, launched, total * 1e3,
             one_piece * 1e3, total / one_piece);
+    if (per_agent > 0 && register_bytes > 0)
+        printf ("{\"bench\":\"state\",\"metric\":\"master heap per agent, its own structures "
+                "(%d agents, in process)\",\"value\":%.0f,\"unit\":\"bytes\",\"baseline\":"
+                "\"the agent's AGENT_REGISTER message, encoded\",\"baseline_value\":%zu,"
+                "\"ratio\":%.3f}\n", AGENTS, per_agent, register_bytes,
+                per_agent / (double) register_bytes);
     master_destroy (&m);
     cairn_resources_destroy (&min);
     return 0;
