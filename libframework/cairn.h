@@ -279,7 +279,8 @@ typedef struct _cairn_driver_t cairn_driver_t;
     cairn_driver_new. Objects passed in are borrowed for the call.        */
 typedef struct {
     /*  The master accepted the framework; framework_id is its id.
-        master_http is "HOST:PORT" of the master's HTTP endpoint.          */
+        master_http is "HOST:PORT" of the master's HTTP endpoint
+        ("https://HOST:PORT" when it serves HTTPS).                        */
     void (*registered) (cairn_driver_t *driver, const char *framework_id,
                         const char *master_http, void *arg);
     /*  The framework re-registered (after a master restart, a network
@@ -351,6 +352,16 @@ int cairn_driver_kill (cairn_driver_t *self, const char *task_id);
 int cairn_driver_revive (cairn_driver_t *self);
 /*  Stops offers until cairn_driver_revive.                                */
 int cairn_driver_suppress (cairn_driver_t *self);
+/*  Talks to the master over CURVE (encrypted, authenticated): the
+    master's public key file and this framework's key pair (files from
+    `cairn keygen`: NAME.key and NAME.key_secret; either name works for
+    cert_file). Call before start. Without this call, the driver uses
+    $CAIRN_MASTER_PUBLIC_KEY and $CAIRN_CURVE_CERT when both are set
+    (cairn_driver_new fails if they do not load). Returns 0, or -1 with
+    errno (EALREADY: started; EINVAL or ENOENT: a file that does not
+    load, cairn_strerror_last says which).                                */
+int cairn_driver_set_credentials (cairn_driver_t *self, const char *master_public_key,
+                                  const char *cert_file);
 /*  Turns off automatic acknowledgements (call before start); the
     scheduler must then call cairn_driver_acknowledge for every update.   */
 int cairn_driver_set_explicit_ack (cairn_driver_t *self, bool explicit_ack);

@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -86,6 +87,8 @@ struct _cairn_driver_t {
     void *arg;
     char *endpoint;
     char identity[32];
+    zcert_t *cert;                      /* CURVE: our key pair, or NULL */
+    char *server_key;                   /* CURVE: the master's public key (Z85) */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -379,6 +382,10 @@ s_connect (cairn_driver_t *self)
     /*  A stable identity lets the master's ROUTER hand the session over
         to a new connection after a network blip (ZMQ_ROUTER_HANDOVER).  */
     zsock_set_identity (self->sock, self->identity);
+    if (self->cert) {
+        zcert_apply (self->cert, self->sock);
+        zsock_set_curve_serverkey (self->sock, self->server_key);
+    }
     zsock_set_reconnect_ivl (self->sock, 100);
     zsock_set_reconnect_ivl_max (self->sock, 2000);
     if (zsock_connect (self->sock, "%s", self->endpoint) < 0)
@@ -787,6 +794,18 @@ cairn_driver_new (const cairn_framework_info_t *info, const cairn_callbacks_t *c
         self->framework_id = xstrdup (self->info.id);
         self->ever_registered = true;
     }
+    /*  Credentials from the environment, so that any framework can use a
+        master with CURVE without code of its own.                        */
+    const char *key = getenv ("CAIRN_MASTER_PUBLIC_KEY");
+    const char *cert = getenv ("CAIRN_CURVE_CERT");
+    if (key && *key && cert && *cert && cairn_driver_set_credentials (self, key, cert) < 0) {
+        int saved = errno;
+        char *why = xstrdup (cairn_strerror_last ());
+        cairn_driver_destroy (&self);
+        error_set (saved, "$CAIRN_MASTER_PUBLIC_KEY / $CAIRN_CURVE_CERT: %s", why);
+        free (why);
+        return NULL;
+    }
     return self;
 }
 
@@ -825,6 +844,8 @@ cairn_driver_destroy (cairn_driver_t **self_p)
     proto_framework_info_fini (&self->info);
     free (self->framework_id);
     free (self->endpoint);
+    zcert_destroy (&self->cert);
+    free (self->server_key);
     free (self);
     *self_p = NULL;
 }
@@ -1021,6 +1042,33 @@ cairn_driver_suppress (cairn_driver_t *self)
     if (!self)
         return error_set (EINVAL, "no driver given");
     return s_push_msg (self, CMD_SEND, proto_msg_new (PROTO_SUPPRESS));
+}
+
+int
+cairn_driver_set_credentials (cairn_driver_t *self, const char *master_public_key,
+                              const char *cert_file)
+{
+    if (!self || !master_public_key || !cert_file)
+        return error_set (EINVAL, "cairn_driver_set_credentials needs a driver and two files");
+    pthread_mutex_lock (&self->lock);
+    bool started = self->status != CAIRN_DRIVER_NOT_STARTED;
+    pthread_mutex_unlock (&self->lock);
+    if (started)
+        return error_set (EALREADY, "set the credentials before starting the driver");
+    zcert_t *server = transport_cert_load (master_public_key, false);
+    if (!server)
+        return -1;
+    zcert_t *cert = transport_cert_load (cert_file, true);
+    if (!cert) {
+        zcert_destroy (&server);
+        return -1;
+    }
+    zcert_destroy (&self->cert);
+    free (self->server_key);
+    self->cert = cert;
+    self->server_key = xstrdup (zcert_public_txt (server));
+    zcert_destroy (&server);
+    return 0;
 }
 
 int

@@ -6,7 +6,13 @@
     global initialisation, done once under pthread_once. Signals are off
     (CURLOPT_NOSIGNAL) because libcurl's timeouts would otherwise use
     SIGALRM, which is unsafe in threaded programs. Responses are
-    accumulated in memory up to HTTPC_MAX_BODY.                          */
+    accumulated in memory up to HTTPC_MAX_BODY.
+
+    Credentials (httpc_set_token, httpc_set_ca_file) are process-wide,
+    set once at start before any request. The bearer token goes only with
+    requests that change something (not GET or HEAD): reads need none, so
+    a token never travels to where it is not needed (a task's files, a
+    health check).                                                       */
 #include "config.h"
 
 #include <assert.h>
@@ -15,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -30,6 +37,81 @@ typedef struct {
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 static CURLcode s_init_rc = CURLE_FAILED_INIT;
+static char *s_token;           /* bearer token, or NULL */
+static char *s_ca_file;         /* CA bundle for https, or NULL: the system's */
+
+void
+httpc_set_token (const char *token)
+{
+    if (s_token)
+        explicit_bzero (s_token, strlen (s_token));
+    free (s_token);
+    s_token = token && *token ? xstrdup (token) : NULL;
+}
+
+int
+httpc_set_token_file (const char *path)
+{
+    assert (path);
+    FILE *f = fopen (path, "re");
+    if (!f)
+        return error_set (errno, "token file %s: %s", path, strerror (errno));
+    char line[1024];
+    char *token = NULL;
+    while (!token && fgets (line, sizeof line, f)) {
+        char *fields[3] = { NULL, NULL, NULL };
+        int n = 0;
+        char *save = NULL;
+        for (char *w = strtok_r (line, " \t\r\n", &save); w && n < 3;
+             w = strtok_r (NULL, " \t\r\n", &save))
+            fields[n++] = w;
+        if (n == 0 || fields[0][0] == '#')
+            continue;
+        if (n <= 2)
+            token = xstrdup (fields[n - 1]);    /* "PRINCIPAL TOKEN" or "TOKEN" */
+        else
+            break;
+    }
+    explicit_bzero (line, sizeof line);
+    fclose (f);
+    if (!token)
+        return error_set (EINVAL, "token file %s: no line \"TOKEN\" or \"PRINCIPAL TOKEN\"",
+                          path);
+    httpc_set_token (token);
+    explicit_bzero (token, strlen (token));
+    free (token);
+    return 0;
+}
+
+int
+httpc_set_ca_file (const char *path)
+{
+    free (s_ca_file);
+    s_ca_file = NULL;
+    if (!path || !*path)
+        return 0;
+    if (access (path, R_OK) < 0)
+        return error_set (errno, "CA file %s: %s", path, strerror (errno));
+    s_ca_file = xstrdup (path);
+    return 0;
+}
+
+char *
+httpc_url (const char *address, const char *path)
+{
+    assert (address && path);
+    if (strstr (address, "://"))
+        return xasprintf ("%s%s", address, path);
+    return xasprintf ("http://%s%s", address, path);
+}
+
+/*  What every transfer shares: the CA bundle.                             */
+static void
+s_tls_options (CURL *curl)
+{
+    if (s_ca_file)
+        curl_easy_setopt (curl, CURLOPT_CAINFO, s_ca_file);
+}
 
 static void
 s_global_init (void)
@@ -113,8 +195,19 @@ httpc_request (const char *method, const char *url, const char *content_type,
             oom_abort ();
     }
     char *agent = xasprintf ("cairn/%s", cairn_version ());
+    bool reads = strcmp (method, "GET") == 0 || strcmp (method, "HEAD") == 0;
+    if (s_token && !reads) {
+        char *auth = xasprintf ("Authorization: Bearer %s", s_token);
+        struct curl_slist *more = curl_slist_append (headers, auth);
+        explicit_bzero (auth, strlen (auth));
+        free (auth);
+        if (!more)
+            oom_abort ();
+        headers = more;
+    }
 
     curl_easy_setopt (curl, CURLOPT_URL, url);
+    s_tls_options (curl);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else
@@ -263,6 +356,7 @@ httpc_stream (const char *url, long connect_timeout_ms, long idle_timeout_s,
     char *agent = xasprintf ("cairn/%s", cairn_version ());
     stream_t st = { .fn = fn, .arg = arg, .curl = curl };
     curl_easy_setopt (curl, CURLOPT_URL, url);
+    s_tls_options (curl);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
 #else

@@ -9,6 +9,21 @@
 
 #define HTTPC_MAX_BODY  (256u << 20)    /* bytes in a response body */
 
+/*  Credentials, process-wide: set them once at start, before requests.
+    The bearer token is sent as "Authorization: Bearer" with every request
+    but GET and HEAD (NULL: none).                                       */
+void httpc_set_token (const char *token);
+/*  Reads the token from a file: the first line "TOKEN" or "PRINCIPAL
+    TOKEN" (a server's token file works too). -1 with errno and a
+    sentence naming the file.                                             */
+int httpc_set_token_file (const char *path);
+/*  Trusts the CA certificates in path (PEM) for https URLs instead of the
+    system's; NULL or "" restores the default. -1 if path is unreadable.  */
+int httpc_set_ca_file (const char *path);
+/*  A URL for path on a server at address: "SCHEME://HOST:PORT" is used as
+    given, a bare "HOST:PORT" means http://. Caller frees.                */
+char *httpc_url (const char *address, const char *path);
+
 /*  Performs method ("GET", "POST", "PUT", "DELETE", "HEAD", ...) on url
     (http or https only), sending body_in (body_in_size bytes, may be
     NULL) with content_type (may be NULL). timeout_ms > 0 bounds the whole

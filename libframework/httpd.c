@@ -43,9 +43,10 @@
     what is in flight itself (HTTPD_MAX_PENDING, 503 beyond), so a send
     never blocks either thread. Linger is 0: at destroy nothing left in
     the pipe matters. Messages, owner <- HTTP thread:
-        [id:8][method][path][query][headers][peer][body]
-    strings NUL-terminated, query and headers as "name\0value\0...", the
-    body followed by a NUL; HTTP thread <- owner:
+        [id:8][method][path][query][headers][peer][principal][body]
+    strings NUL-terminated (principal "" when none), query and headers
+    as "name\0value\0...", the body followed by a NUL; HTTP thread <-
+    owner:
         ["REPLY"][id:8][status:4][content type][body]
         ["STREAM"][id:8][status:4][content type]
         ["DATA"][id:8][bytes]
@@ -60,7 +61,15 @@
     buffer is empty the reader suspends the connection and a DATA or END
     from the owner resumes it. A client that does not keep up is cut
     when HTTPD_STREAM_MAX_BUFFER bytes wait for it, so a stuck reader
-    costs bounded memory; the owner hears CLOSED and stops sending.     */
+    costs bounded memory; the owner hears CLOSED and stops sending.
+
+    Credentials. With a token file (httpd_options_t), the HTTP thread
+    itself checks "Authorization: Bearer TOKEN" and answers 401 to a
+    request that needs one (any method but GET, HEAD and OPTIONS) and has
+    none or a wrong one, before the owner sees it; a valid token's
+    principal travels with the request (httpd_request_principal). Tokens
+    are compared in constant time. TLS is MHD's (GnuTLS), with the
+    certificate and key read into memory at start.                      */
 #include "config.h"
 
 #include <assert.h>
@@ -80,6 +89,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <czmq.h>
@@ -125,6 +135,7 @@ struct _exchange_t {
     ex_state_t state;
     buf_t body;                 /* the request body so far */
     bool too_large;             /* body over HTTPD_MAX_BODY: rest discarded */
+    const char *principal;      /* the valid token's, borrowed from the server */
     size_t discarded;           /* bytes of body thrown away */
     uint64_t id;                /* the owner's handle while EX_WAITING */
     int64_t since;              /* zclock_mono () when sent to the owner */
@@ -141,8 +152,15 @@ struct _exchange_t {
     exchange_t *snext;          /* the streams list */
 };
 
+typedef struct {
+    char *principal;
+    char *token;
+} token_t;
+
 /*  Everything the HTTP thread owns; nothing here is touched elsewhere.  */
 struct _server_t {
+    token_t *tokens;            /* read-only after start; none: no checks */
+    size_t ntokens;
     struct MHD_Daemon *mhd;
     int epoll_fd;               /* MHD's; readable when MHD has work */
     zsock_t *pipe;              /* the HTTP thread's end */
@@ -161,12 +179,15 @@ struct _httpd_t {
     size_t nclosed, closed_cap;
     pthread_t thread;
     int port;
+    bool tls;
+    char *cert, *key;           /* PEM text MHD points into */
 };
 
 struct _httpd_request_t {
     zmsg_t *msg;                /* owns the frames the strings point into */
     uint64_t id;
     const char *method, *path, *peer;
+    const char *principal;      /* NULL without a valid token */
     const char **query;         /* name, value, name, value, ... */
     size_t nquery;              /* pairs */
     const char **headers;
@@ -402,10 +423,67 @@ s_add_peer (zmsg_t *msg, struct MHD_Connection *conn)
     zmsg_addmem (msg, peer, strlen (peer) + 1);
 }
 
+/*  Constant-time comparison of a presented token with a known one.       */
+static bool
+s_token_equal (const char *given, size_t given_len, const char *known)
+{
+    size_t known_len = strlen (known);
+    unsigned char diff = given_len != known_len;
+    for (size_t i = 0; i < known_len; i++)
+        diff |= (unsigned char) (known[i] ^ (i < given_len ? given[i] : 0));
+    return diff == 0;
+}
+
+/*  The principal of the request's bearer token, or NULL.                 */
+static const char *
+s_principal (server_t *server, struct MHD_Connection *conn)
+{
+    const char *auth = MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
+                                                    MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!auth || strncasecmp (auth, "Bearer ", 7) != 0)
+        return NULL;
+    const char *token = auth + 7;
+    while (*token == ' ')
+        token++;
+    size_t len = strlen (token);
+    while (len > 0 && token[len - 1] == ' ')
+        len--;
+    const char *found = NULL;
+    for (size_t i = 0; i < server->ntokens; i++)     /* no early exit: constant time */
+        if (s_token_equal (token, len, server->tokens[i].token) && !found)
+            found = server->tokens[i].principal;
+    return found;
+}
+
+/*  Reading needs no credentials; everything else does.                   */
+static bool
+s_needs_token (const char *method)
+{
+    return strcmp (method, MHD_HTTP_METHOD_GET) != 0
+        && strcmp (method, MHD_HTTP_METHOD_HEAD) != 0
+        && strcmp (method, MHD_HTTP_METHOD_OPTIONS) != 0;
+}
+
+static struct MHD_Response *
+s_unauthorized (struct MHD_Connection *conn, const char *method, const char *url)
+{
+    bool given = MHD_lookup_connection_value (conn, MHD_HEADER_KIND,
+                                              MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+    struct MHD_Response *response =
+        s_error_response (true, "%s %s needs a valid bearer token (%s)", method, url,
+                          given ? "the one given is not valid" : "none was given: pass "
+                          "--token-file or set $CAIRN_TOKEN_FILE");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                             given ? "Bearer realm=\"cairn\", error=\"invalid_token\""
+                                   : "Bearer realm=\"cairn\"");
+    return response;
+}
+
 /*  Sends the complete request to the owner and suspends its connection
     until the answer (or the timeout) comes.                              */
 static enum MHD_Result
-s_forward (server_t *server, exchange_t *ex, const char *url, const char *method)
+s_forward (server_t *server, exchange_t *ex, const char *url, const char *method,
+           const char *principal)
 {
     if (ex->too_large)
         return s_queue (ex, HTTP_CONTENT_TOO_LARGE,
@@ -430,6 +508,9 @@ s_forward (server_t *server, exchange_t *ex, const char *url, const char *method
     s_add_values (msg, ex->conn, MHD_GET_ARGUMENT_KIND);
     s_add_values (msg, ex->conn, MHD_HEADER_KIND);
     s_add_peer (msg, ex->conn);
+    if (!principal)
+        principal = "";
+    zmsg_addmem (msg, principal, strlen (principal) + 1);
     zframe_t *body = zframe_new (NULL, ex->body.size + 1);
     if (ex->body.size)
         memcpy (zframe_data (body), ex->body.data, ex->body.size);
@@ -468,6 +549,11 @@ s_handle_access (void *cls, struct MHD_Connection *conn, const char *url,
         ex->conn = conn;
         ex->state = EX_RECEIVING;
         *con_cls = ex;
+        if (server->ntokens) {
+            ex->principal = s_principal (server, conn);
+            if (!ex->principal && s_needs_token (method))
+                return s_queue (ex, MHD_HTTP_UNAUTHORIZED, s_unauthorized (conn, method, url));
+        }
         /*  An oversize body is refused at once when the client waits
             for "100 Continue" (it will not send the body) or declares
             more than DISCARD_MAX. Otherwise it is already on its way,
@@ -511,7 +597,7 @@ s_handle_access (void *cls, struct MHD_Connection *conn, const char *url,
     }
     switch (ex->state) {
         case EX_RECEIVING:
-            return s_forward (server, ex, url, method);
+            return s_forward (server, ex, url, method, ex->principal);
         case EX_ANSWERED: {
             struct MHD_Response *response = ex->response;
             ex->response = NULL;
@@ -808,6 +894,20 @@ s_shutdown (server_t *server)
     MHD_stop_daemon (server->mhd);
 }
 
+static void
+s_tokens_free (server_t *server)
+{
+    for (size_t i = 0; i < server->ntokens; i++) {
+        /*  Tokens are secrets: wipe them before the memory is reused.     */
+        explicit_bzero (server->tokens[i].token, strlen (server->tokens[i].token));
+        free (server->tokens[i].token);
+        free (server->tokens[i].principal);
+    }
+    free (server->tokens);
+    server->tokens = NULL;
+    server->ntokens = 0;
+}
+
 static void *
 s_server_run (void *arg)
 {
@@ -831,6 +931,7 @@ s_server_run (void *arg)
     }
     s_shutdown (server);
     zsock_destroy (&server->pipe);
+    s_tokens_free (server);
     free (server);
     return NULL;
 }
@@ -904,22 +1005,157 @@ error:;
     return error_set (err, "cannot listen on %s: %s", addr, strerror (err));
 }
 
+/*  Reads a whole (small) file; NULL with errno and a sentence.           */
+static char *
+s_read_small_file (const char *what, const char *path, size_t *size)
+{
+    FILE *f = fopen (path, "re");
+    char *data = NULL;
+    if (!f) {
+        error_set (errno, "%s %s: %s", what, path, strerror (errno));
+        return NULL;
+    }
+    size_t cap = 0, n = 0;
+    while (true) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            if (cap > (1u << 20)) {
+                error_set (EFBIG, "%s %s: larger than 1 MiB", what, path);
+                goto error;
+            }
+            data = xrealloc (data, cap);
+        }
+        size_t got = fread (data + n, 1, 4096, f);
+        n += got;
+        if (got < 4096) {
+            if (ferror (f)) {
+                error_set (EIO, "%s %s: cannot read it", what, path);
+                goto error;
+            }
+            break;
+        }
+    }
+    fclose (f);
+    data[n] = '\0';
+    if (size)
+        *size = n;
+    return data;
+error:
+    fclose (f);
+    free (data);
+    return NULL;
+}
+
+int
+httpd_token_file_load (const char *path, httpd_token_fn *fn, void *arg)
+{
+    assert (path);
+    struct stat st;
+    if (stat (path, &st) < 0)
+        return error_set (errno, "token file %s: %s", path, strerror (errno));
+    if (st.st_mode & (S_IROTH | S_IWOTH))
+        return error_set (EPERM, "token file %s: every user can read or write it (mode %04o); "
+                          "make it private, e.g. chmod 600 %s", path,
+                          (unsigned int) (st.st_mode & 07777), path);
+    char *text = s_read_small_file ("token file", path, NULL);
+    if (!text)
+        return -1;
+    int rc = 0, lineno = 0, ntokens = 0;
+    char *save = NULL;
+    for (char *line = strtok_r (text, "\n", &save); line; line = strtok_r (NULL, "\n", &save)) {
+        lineno++;
+        char *fields[3] = { NULL, NULL, NULL };
+        int n = 0;
+        char *fsave = NULL;
+        for (char *f = strtok_r (line, " \t\r", &fsave); f && n < 3;
+             f = strtok_r (NULL, " \t\r", &fsave))
+            fields[n++] = f;
+        if (n == 0 || fields[0][0] == '#')
+            continue;
+        const char *principal = n == 2 ? fields[0] : "operator";
+        const char *token = n == 2 ? fields[1] : fields[0];
+        if (n > 2) {
+            rc = error_set (EINVAL, "token file %s, line %d: expected PRINCIPAL TOKEN or TOKEN",
+                            path, lineno);
+            break;
+        }
+        if (strlen (token) < HTTPD_MIN_TOKEN || strlen (principal) > 128) {
+            rc = error_set (EINVAL, "token file %s, line %d: a token needs at least %d "
+                            "characters (and a principal at most 128)", path, lineno,
+                            HTTPD_MIN_TOKEN);
+            break;
+        }
+        if (fn)
+            fn (principal, token, arg);
+        ntokens++;
+    }
+    if (rc == 0 && ntokens == 0)
+        rc = error_set (EINVAL, "token file %s holds no token", path);
+    explicit_bzero (text, strlen (text));
+    free (text);
+    return rc;
+}
+
+static void
+s_add_token (const char *principal, const char *token, void *arg)
+{
+    server_t *server = arg;
+    server->tokens = xrealloc (server->tokens, (server->ntokens + 1) * sizeof *server->tokens);
+    server->tokens[server->ntokens].principal = xstrdup (principal);
+    server->tokens[server->ntokens].token = xstrdup (token);
+    server->ntokens++;
+}
+
+bool
+httpd_tls_supported (void)
+{
+    return MHD_is_feature_supported (MHD_FEATURE_TLS) == MHD_YES;
+}
+
 httpd_t *
 httpd_new (const char *ip, int port)
+{
+    return httpd_new_with (ip, port, NULL);
+}
+
+httpd_t *
+httpd_new_with (const char *ip, int port, const httpd_options_t *options)
 {
     static unsigned int s_sequence;
     httpd_t *self = NULL;
     server_t *server = NULL;
+    char *cert = NULL, *key = NULL;
     int bound_port = 0;
     int err;
 
     assert (ip);
+    bool tls = options && (options->tls_cert || options->tls_key);
+    if (tls) {
+        if (!options->tls_cert || !options->tls_key) {
+            error_set (EINVAL, "TLS needs both a certificate and a key (--http-tls-cert, "
+                       "--http-tls-key)");
+            return NULL;
+        }
+        if (!httpd_tls_supported ()) {
+            error_set (ENOTSUP, "this libmicrohttpd was built without TLS (GnuTLS): "
+                       "cannot serve HTTPS");
+            return NULL;
+        }
+        if (!(cert = s_read_small_file ("TLS certificate", options->tls_cert, NULL))
+            || !(key = s_read_small_file ("TLS key", options->tls_key, NULL))) {
+            free (cert);
+            return NULL;
+        }
+    }
     bool v6 = strchr (ip, ':') != NULL;
     char addr[128];
     snprintf (addr, sizeof addr, "%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "", port);
     int fd = s_listen (ip, port, addr, &bound_port);
-    if (fd < 0)
+    if (fd < 0) {
+        free (cert);
+        free (key);
         return NULL;
+    }
     snprintf (addr, sizeof addr, "%s%s%s:%d", v6 ? "[" : "", ip, v6 ? "]" : "",
               bound_port);
 
@@ -928,6 +1164,12 @@ httpd_new (const char *ip, int port)
     server = xzalloc (sizeof *server);
     server->epoll_fd = -1;
     server->timeout_ms = HTTPD_REQUEST_TIMEOUT_MS;
+    self->tls = tls;
+    if (options && options->token_file
+        && httpd_token_file_load (options->token_file, s_add_token, server) < 0) {
+        close (fd);
+        goto error;
+    }
 
     /*  No MHD_USE_INTERNAL_POLLING_THREAD: our thread polls (see top).
         MHD takes the listening socket, and closes it on its failure
@@ -936,17 +1178,32 @@ httpd_new (const char *ip, int port)
     if (v6)
         flags |= MHD_USE_IPv6;
     errno = 0;
-    server->mhd = MHD_start_daemon (flags, 0, NULL, NULL, s_handle_access, server,
-                                    MHD_OPTION_LISTEN_SOCKET, fd,
-                                    MHD_OPTION_NOTIFY_COMPLETED,
-                                    s_handle_completed, server,
-                                    MHD_OPTION_CONNECTION_TIMEOUT,
-                                    (unsigned int) HTTPD_CONNECTION_TIMEOUT_S,
-                                    MHD_OPTION_END);
+    if (tls)
+        server->mhd = MHD_start_daemon (flags | MHD_USE_TLS, 0, NULL, NULL, s_handle_access,
+                                        server,
+                                        MHD_OPTION_LISTEN_SOCKET, fd,
+                                        MHD_OPTION_NOTIFY_COMPLETED,
+                                        s_handle_completed, server,
+                                        MHD_OPTION_CONNECTION_TIMEOUT,
+                                        (unsigned int) HTTPD_CONNECTION_TIMEOUT_S,
+                                        MHD_OPTION_HTTPS_MEM_CERT, cert,
+                                        MHD_OPTION_HTTPS_MEM_KEY, key,
+                                        MHD_OPTION_END);
+    else
+        server->mhd = MHD_start_daemon (flags, 0, NULL, NULL, s_handle_access, server,
+                                        MHD_OPTION_LISTEN_SOCKET, fd,
+                                        MHD_OPTION_NOTIFY_COMPLETED,
+                                        s_handle_completed, server,
+                                        MHD_OPTION_CONNECTION_TIMEOUT,
+                                        (unsigned int) HTTPD_CONNECTION_TIMEOUT_S,
+                                        MHD_OPTION_END);
     if (!server->mhd) {
         err = errno ? errno : EIO;
-        error_set (err, "cannot start the HTTP server on %s: %s", addr,
-                   strerror (err));
+        if (tls)
+            error_set (err, "cannot start the HTTPS server on %s: check that %s and %s are a "
+                       "PEM certificate and its key", addr, options->tls_cert, options->tls_key);
+        else
+            error_set (err, "cannot start the HTTP server on %s: %s", addr, strerror (err));
         goto error;
     }
     const union MHD_DaemonInfo *info =
@@ -980,6 +1237,9 @@ httpd_new (const char *ip, int port)
         error_set (rc, "cannot start the HTTP server's thread: %s", strerror (rc));
         goto error;
     }
+    /*  MHD copies neither: they must outlive the daemon (freed at destroy). */
+    self->cert = cert;
+    self->key = key;
     return self;
 
 error:
@@ -987,9 +1247,12 @@ error:
     if (server->mhd)
         MHD_stop_daemon (server->mhd);
     zsock_destroy (&server->pipe);
+    s_tokens_free (server);
     free (server);
     zsock_destroy (&self->sock);
     free (self);
+    free (cert);
+    free (key);
     errno = err;
     return NULL;
 }
@@ -1009,6 +1272,10 @@ httpd_destroy (httpd_t **self_p)
     pthread_join (self->thread, NULL);
     zsock_destroy (&self->sock);
     free (self->closed);
+    free (self->cert);
+    if (self->key)
+        explicit_bzero (self->key, strlen (self->key));
+    free (self->key);
     free (self);
     *self_p = NULL;
 }
@@ -1018,6 +1285,13 @@ httpd_port (httpd_t *self)
 {
     assert (self);
     return self->port;
+}
+
+bool
+httpd_tls (httpd_t *self)
+{
+    assert (self);
+    return self->tls;
 }
 
 zsock_t *
@@ -1091,7 +1365,7 @@ httpd_recv (httpd_t *self)
     }
     if (!msg)
         return NULL;
-    assert (zmsg_size (msg) == 7);
+    assert (zmsg_size (msg) == 8);
     httpd_request_t *req = xzalloc (sizeof *req);
     req->msg = msg;
     zframe_t *frame = zmsg_first (msg);
@@ -1102,6 +1376,9 @@ httpd_recv (httpd_t *self)
     req->query = s_frame_pairs (zmsg_next (msg), &req->nquery);
     req->headers = s_frame_pairs (zmsg_next (msg), &req->nheaders);
     req->peer = s_frame_str (zmsg_next (msg));
+    req->principal = s_frame_str (zmsg_next (msg));
+    if (!*req->principal)
+        req->principal = NULL;
     frame = zmsg_next (msg);
     req->body_size = zframe_size (frame) - 1;   /* the trailing NUL */
     req->body = req->body_size ? (const char *) zframe_data (frame) : NULL;
@@ -1158,6 +1435,13 @@ httpd_request_peer (httpd_request_t *req)
 {
     assert (req);
     return req->peer;
+}
+
+const char *
+httpd_request_principal (httpd_request_t *req)
+{
+    assert (req);
+    return req->principal;
 }
 
 void

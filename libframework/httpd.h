@@ -14,10 +14,17 @@
       to every waiting request when the server is destroyed;
     - 504 when the owner has not answered within the request timeout
       (HTTPD_REQUEST_TIMEOUT_MS unless changed); a late answer is dropped.
-    HEAD is presented to the owner as GET; the HTTP thread drops the body. */
+    HEAD is presented to the owner as GET; the HTTP thread drops the body.
+
+    With a token file (httpd_new_with), the HTTP thread also answers 401,
+    with "WWW-Authenticate: Bearer", to any request but GET, HEAD and
+    OPTIONS without a valid "Authorization: Bearer TOKEN"; the owner sees
+    the token's principal (httpd_request_principal). With a certificate
+    and key it serves HTTPS (libmicrohttpd with GnuTLS).                 */
 #ifndef CAIRN_HTTPD_H_INCLUDED
 #define CAIRN_HTTPD_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <czmq.h>
@@ -29,14 +36,40 @@
 #define HTTPD_CONNECTION_TIMEOUT_S  60          /* idle or stalled client -> closed */
 #define HTTPD_STREAM_MAX_BUFFER     (4u << 20)  /* unread stream bytes -> client cut */
 
+#define HTTPD_MIN_TOKEN             16          /* characters in a bearer token */
+
 typedef struct _httpd_t httpd_t;
 typedef struct _httpd_request_t httpd_request_t;
+
+/*  What httpd_new_with adds to a plain HTTP server. Every field may be
+    NULL; the files are read at start.                                   */
+typedef struct {
+    const char *tls_cert;       /* PEM certificate (chain): serve HTTPS */
+    const char *tls_key;        /* its PEM private key */
+    const char *token_file;     /* lines "PRINCIPAL TOKEN" or "TOKEN" (principal
+                                   "operator"); must not be world-readable */
+} httpd_options_t;
 
 /*  Starts an HTTP server on ip:port (a numeric IPv4 or IPv6 address; port
     0 picks a free one), served by its own thread. Returns NULL with errno
     and a sentence naming the address (cairn_strerror_last), e.g. "cannot
     listen on 127.0.0.1:5051: Address already in use".                    */
 httpd_t *httpd_new (const char *ip, int port);
+
+/*  httpd_new with TLS and/or bearer tokens (options may be NULL). Fails
+    (NULL, errno, a sentence) on an unreadable, world-readable, empty or
+    malformed token file, a certificate or key that does not load, only
+    one of the two, or a libmicrohttpd without TLS (ENOTSUP).            */
+httpd_t *httpd_new_with (const char *ip, int port, const httpd_options_t *options);
+
+/*  Whether this libmicrohttpd can serve HTTPS.                            */
+bool httpd_tls_supported (void);
+
+/*  Reads and checks a token file, calling fn for each (principal, token)
+    if fn is not NULL. Returns 0, or -1 with errno and a sentence naming
+    the file (EPERM: other users may read or write it).                   */
+typedef void (httpd_token_fn) (const char *principal, const char *token, void *arg);
+int httpd_token_file_load (const char *path, httpd_token_fn *fn, void *arg);
 
 /*  Stops the server: requests still waiting for an answer get 503 (the
     thread gives them up to 2 s to go out), then the thread ends. Requests
@@ -47,6 +80,9 @@ void httpd_destroy (httpd_t **self_p);
 
 /*  The bound TCP port.                                                    */
 int httpd_port (httpd_t *self);
+
+/*  Whether the server speaks HTTPS.                                       */
+bool httpd_tls (httpd_t *self);
 
 /*  The owner's side of the message pipe: readable when a request waits.
     Register it with zloop_reader or a zpoller; do not read it directly.  */
@@ -75,6 +111,10 @@ const char *httpd_request_header (httpd_request_t *req, const char *name);
 const void *httpd_request_body (httpd_request_t *req, size_t *size);
 /*  The client's address, "ip:port" ("[ip]:port" for IPv6), for logs.      */
 const char *httpd_request_peer (httpd_request_t *req);
+
+/*  The principal whose bearer token came with the request, or NULL (no
+    token, a wrong one, or no token file configured).                    */
+const char *httpd_request_principal (httpd_request_t *req);
 
 /*  Frees a request without answering it: its client gets 504 when the
     request timeout expires, or 503 when the server is destroyed.        */

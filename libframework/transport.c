@@ -1,10 +1,13 @@
 /*  transport.c - protocol messages over ZeroMQ sockets.                 */
 #include "config.h"
 
+#include <assert.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "error.h"
@@ -101,6 +104,14 @@ int
 transport_recv (zsock_t *sock, bool is_router, route_t *route, proto_msg_t **msg,
                 proto_fault_t *fault)
 {
+    return transport_recv_from (sock, is_router, route, NULL, NULL, 0, msg, fault);
+}
+
+int
+transport_recv_from (zsock_t *sock, bool is_router, route_t *route,
+                     char user_id[TRANSPORT_USER_ID_MAX], int *src_fd, size_t max_body,
+                     proto_msg_t **msg, proto_fault_t *fault)
+{
     void *handle = zsock_resolve (sock);
     zmq_msg_t frames[3];
     int nframes = 0, extra = 0;
@@ -128,6 +139,15 @@ transport_recv (zsock_t *sock, bool is_router, route_t *route, proto_msg_t **msg
         if (!more)
             break;
     }
+    if (src_fd)
+        *src_fd = zmq_msg_get (&frames[nframes - 1], ZMQ_SRCFD);
+    if (user_id) {
+        /*  With CURVE and zauth, the client's public key (Z85).           */
+        /*  A ROUTER's routing id frame is made locally and carries no
+            metadata: read it from the last frame kept (from the wire).   */
+        const char *uid = zmq_msg_gets (&frames[nframes - 1], "User-Id");
+        snprintf (user_id, TRANSPORT_USER_ID_MAX, "%s", uid ? uid : "");
+    }
     int first = 0;
     if (is_router) {
         size_t rsize = zmq_msg_size (&frames[0]);
@@ -148,6 +168,20 @@ transport_recv (zsock_t *sock, bool is_router, route_t *route, proto_msg_t **msg
             const uint8_t *h = zmq_msg_data (&frames[first]);
             if (h[0] == PROTO_SIG0 && h[1] == PROTO_SIG1)
                 fault->type = h[3];
+        }
+    }
+    else if (max_body && zmq_msg_size (&frames[first + 1]) > max_body) {
+        snprintf (fault->code, sizeof fault->code, "too-large");
+        snprintf (fault->text, sizeof fault->text, "a body of %zu bytes is over this "
+                  "master's limit of %zu (--max-message-size)",
+                  zmq_msg_size (&frames[first + 1]), max_body);
+        fault->version = fault->type = -1;
+        if (zmq_msg_size (&frames[first]) == PROTO_HEADER_SIZE) {
+            const uint8_t *h = zmq_msg_data (&frames[first]);
+            if (h[0] == PROTO_SIG0 && h[1] == PROTO_SIG1) {
+                fault->version = h[2];
+                fault->type = h[3];
+            }
         }
     }
     else
@@ -173,6 +207,54 @@ transport_tune (zsock_t *sock)
     zsock_set_tcp_keepalive (sock, 1);
     zsock_set_tcp_keepalive_idle (sock, 30);
     zsock_set_tcp_keepalive_intvl (sock, 10);
+}
+
+zcert_t *
+transport_cert_load (const char *path, bool need_secret)
+{
+    assert (path);
+    if (access (path, R_OK) < 0) {
+        error_set (errno, "key file %s: %s", path, strerror (errno));
+        return NULL;
+    }
+    /*  zcert_load reads PATH_secret (both keys) when it exists, else
+        PATH; given NAME.key_secret itself, it reads both keys from it.  */
+    zcert_t *cert = zcert_load (path);
+    if (!cert) {
+        error_set (EINVAL, "key file %s: not a ZeroMQ certificate (make one with cairn keygen)",
+                   path);
+        return NULL;
+    }
+    if (need_secret) {
+        static const char zeros[41] = "0000000000000000000000000000000000000000";
+        const char *secret = zcert_secret_txt (cert);
+        if (!secret || strcmp (secret, zeros) == 0) {
+            zcert_destroy (&cert);
+            error_set (EINVAL, "key file %s: no secret key (give NAME.key_secret, or keep it "
+                       "beside NAME.key)", path);
+            return NULL;
+        }
+    }
+    return cert;
+}
+
+int
+transport_curve_client (zsock_t *sock, const char *master_public_key, const char *cert_file)
+{
+    assert (sock && master_public_key && cert_file);
+    zcert_t *server = transport_cert_load (master_public_key, false);
+    if (!server)
+        return -1;
+    zcert_t *cert = transport_cert_load (cert_file, true);
+    if (!cert) {
+        zcert_destroy (&server);
+        return -1;
+    }
+    zcert_apply (cert, sock);
+    zsock_set_curve_serverkey (sock, zcert_public_txt (server));
+    zcert_destroy (&cert);
+    zcert_destroy (&server);
+    return 0;
 }
 
 char *

@@ -58,6 +58,28 @@ int transport_send_error (zsock_t *sock, const route_t *route, const char *code,
 int transport_recv (zsock_t *sock, bool is_router, route_t *route, proto_msg_t **msg,
                     proto_fault_t *fault);
 
+/*  transport_recv that also gives the peer's ZeroMQ User-Id (user_id may
+    be NULL; with CURVE and zauth: the client's public key in Z85, else
+    "") and the descriptor of the connection it came on (src_fd may be
+    NULL; -1 if unknown), and refuses a body over max_body bytes (0: the
+    codec's limit) with the fault "too-large" before decoding it.        */
+#define TRANSPORT_USER_ID_MAX 64
+int transport_recv_from (zsock_t *sock, bool is_router, route_t *route,
+                         char user_id[TRANSPORT_USER_ID_MAX], int *src_fd, size_t max_body,
+                         proto_msg_t **msg, proto_fault_t *fault);
+
+/*  Loads a CURVE certificate written by `cairn keygen` (zcert): path is
+    NAME.key (NAME.key_secret is read too when it is beside it) or
+    NAME.key_secret. With need_secret, a file without the secret key is
+    an error. NULL with errno and a sentence naming the file.             */
+zcert_t *transport_cert_load (const char *path, bool need_secret);
+
+/*  Makes sock a CURVE client of the master whose public key is in
+    master_public_key, with the key pair in cert_file. Call before
+    connecting. Returns 0, or -1 with errno and a sentence.               */
+int transport_curve_client (zsock_t *sock, const char *master_public_key,
+                            const char *cert_file);
+
 /*  Applies the socket options every Cairn socket wants: linger, HWMs,
     the maximum message size, and TCP keepalives.                          */
 void transport_tune (zsock_t *sock);

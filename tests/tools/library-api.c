@@ -809,6 +809,8 @@ s_phase_driver_args (const char *master)
     FAILS (cairn_driver_revive (NULL) == -1, EINVAL, "revive(NULL)");
     FAILS (cairn_driver_suppress (NULL) == -1, EINVAL, "suppress(NULL)");
     FAILS (cairn_driver_set_explicit_ack (NULL, true) == -1, EINVAL, "set_explicit_ack(NULL)");
+    FAILS (cairn_driver_set_credentials (NULL, "m.key", "c.key_secret") == -1, EINVAL,
+           "set_credentials(NULL)");
     FAILS (cairn_driver_reconcile (NULL, NULL, 0) == -1, EINVAL, "reconcile(NULL)");
     FAILS (cairn_driver_update_framework (NULL, info) == -1, EINVAL, "update_framework(NULL)");
     FAILS (cairn_driver_fd (NULL) == -1, EINVAL, "fd(NULL)");
@@ -971,6 +973,9 @@ main (int argc, char **argv)
     FAILS (cairn_driver_set_explicit_ack (da, false) == -1, EALREADY,
            "set_explicit_ack after start");
     FAILS (cairn_driver_fd (da) == -1, EALREADY, "cairn_driver_fd after a threaded start");
+    FAILS (cairn_driver_set_credentials (da, "/nonexistent/master.key",
+                                         "/nonexistent/me.key_secret") == -1, EALREADY,
+           "set_credentials after start");
     ok (WAIT (&a, 15, cx->registered == 1), "registered callback");
     char *fwid = cairn_driver_framework_id (da);
     pthread_mutex_lock (&a.lock);
