@@ -4,7 +4,8 @@ noinst_LTLIBRARIES += master/libmaster.la
 master_libmaster_la_SOURCES = \
 	master/master.c master/master.h \
 	master/allocator.c master/allocator.h \
-	master/registry.c master/registry.h
+	master/registry.c master/registry.h \
+	master/acl.c master/acl.h
 master_libmaster_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS) \
 	$(SQLITE_CFLAGS)
 master_libmaster_la_LIBADD = libframework/libcairn-store.la libframework/libcairn-util.la \

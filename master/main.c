@@ -10,15 +10,23 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <inttypes.h>
 
 #include <czmq.h>
 #include <jansson.h>
 
+#include "acl.h"
 #include "error.h"
 #include "flags.h"
 #include "httpd.h"
@@ -33,6 +41,11 @@
 
 static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
 static char *s_log_level, *s_log;
+static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
+static char *s_curve_secret, *s_curve_allow_dir, *s_acl;
+static bool s_insecure;
+static int64_t s_max_message_size, s_max_tasks_per_launch, s_max_string_length;
+static int64_t s_max_connections_per_ip, s_max_pending_per_peer;
 static int64_t s_port, s_http_port;
 static int64_t s_ping_timeout_ms, s_ping_misses, s_allocation_interval_ms;
 static int64_t s_refuse_ms, s_max_completed_tasks, s_max_completed_frameworks;
@@ -72,6 +85,41 @@ static const flag_t s_flags[] = {
       "Completed tasks kept in memory per framework.", 0, 10000000 },
     { "max-completed-frameworks", FLAG_INT, &s_max_completed_frameworks, "50", "N",
       "Torn-down frameworks kept in memory.", 0, 1000000 },
+    { "http-token-file", FLAG_STRING, &s_http_token_file, NULL, "FILE",
+      "Bearer tokens for the mutating HTTP endpoints (kill, drain, undrain, gone, "
+      "teardown): lines PRINCIPAL TOKEN, or TOKEN for principal operator; not "
+      "world-readable. Without it those endpoints are open (loopback only).", 0, 0 },
+    { "http-tls-cert", FLAG_STRING, &s_http_tls_cert, NULL, "FILE",
+      "Serve HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
+    { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
+      "The PEM private key of --http-tls-cert.", 0, 0 },
+    { "curve-secret", FLAG_STRING, &s_curve_secret, NULL, "FILE",
+      "The master's CURVE key pair (NAME.key_secret from cairn keygen): agents, frameworks "
+      "and the CLI must then use CURVE (with --curve-allow-dir).", 0, 0 },
+    { "curve-allow-dir", FLAG_STRING, &s_curve_allow_dir, NULL, "DIR",
+      "Public keys (NAME.key) of the clients allowed to connect; each is bound to the "
+      "principal in its metadata, else to NAME.", 0, 0 },
+    { "acl", FLAG_STRING, &s_acl, NULL, "FILE",
+      "Authorization rules (JSON, see doc/security.md); without it every principal may do "
+      "everything.", 0, 0 },
+    { "max-message-size", FLAG_INT, &s_max_message_size, "8388608", "BYTES",
+      "Largest message body accepted; a larger one gets a too-large error, and one over "
+      "twice this makes ZeroMQ drop the connection.", 1024, 8388608 },
+    { "max-tasks-per-launch", FLAG_INT, &s_max_tasks_per_launch, "1000", "N",
+      "Most tasks in one launch; a larger launch fails whole (TASK_ERROR).", 1, 1000 },
+    { "max-string-length", FLAG_INT, &s_max_string_length, "65536", "BYTES",
+      "Longest task command, argument, environment or label value (TASK_ERROR beyond).",
+      16, 65536 },
+    { "max-connections-per-ip", FLAG_INT, &s_max_connections_per_ip, "100000", "N",
+      "Open ZeroMQ connections allowed from one IP address (the agent emulator opens "
+      "thousands from 127.0.0.1); more are cut at once (0: no limit).", 0, 10000000 },
+    { "max-pending-per-peer", FLAG_INT, &s_max_pending_per_peer, "100000", "N",
+      "Messages queued per peer in each direction (ZeroMQ high-water marks): beyond it the "
+      "master drops what it sends to a peer that does not read, and stops reading one "
+      "that floods it.", 1, 10000000 },
+    { "insecure", FLAG_BOOL, &s_insecure, NULL, NULL,
+      "Allow a non-loopback --ip without credentials (anyone who can reach the ports "
+      "controls the cluster).", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
@@ -96,9 +144,25 @@ typedef struct http_job {
 #define HEARTBEAT_MS 15000      /* a line to every event stream */
 #define DEFAULT_DRAIN_GRACE_MS 30000
 
+/*  The allowed clients' keys: public key (Z85) -> principal.             */
+typedef struct {
+    char *dir;
+    zhashx_t *principals;       /* owned strings */
+    int64_t loaded_at;
+} keys_t;
+
 typedef struct {
     master_t *master;
     zsock_t *router;
+    zactor_t *auth;             /* zauth, with CURVE */
+    zcert_t *cert;              /* the master's key pair, with CURVE */
+    keys_t keys;
+    acl_t *acl;
+    zsock_t *monitor;           /* the ROUTER's connection events (PAIR) */
+    zhashx_t *conn_ip;          /* "fd" -> peer IP (owned strings) */
+    zhashx_t *ip_count;         /* peer IP -> open connections (integer) */
+    zhashx_t *cut_fds;          /* "fd" of connections cut, until reused */
+    uint64_t connections_cut;   /* over --max-connections-per-ip */
     httpd_t *httpd;
     zloop_t *loop;
     uint64_t subscribers[MAX_SUBSCRIBERS];      /* event streams */
@@ -109,6 +173,148 @@ typedef struct {
     registry_t *registry;
     int job_timer;              /* -1 when no job runs */
 } server_t;
+
+/*  Reads the allow directory: every file that loads as a certificate
+    binds its public key to its "principal" metadata, else to its file
+    name without ".key" / ".key_secret".                                  */
+static void
+s_keys_load (keys_t *keys)
+{
+    zhashx_t *map = zhashx_new ();
+    zhashx_set_destructor (map, (zhashx_destructor_fn *) zstr_free);
+    DIR *dir = opendir (keys->dir);
+    struct dirent *e;
+    while (dir && (e = readdir (dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = xasprintf ("%s/%s", keys->dir, e->d_name);
+        zcert_t *cert = zcert_load (path);
+        if (cert) {
+            const char *meta = zcert_meta (cert, "principal");
+            char *principal;
+            if (meta && *meta)
+                principal = xstrdup (meta);
+            else {
+                principal = xstrdup (e->d_name);
+                char *dot = strstr (principal, ".key");
+                if (dot && (strcmp (dot, ".key") == 0 || strcmp (dot, ".key_secret") == 0))
+                    *dot = '\0';
+            }
+            zhashx_update (map, zcert_public_txt (cert), principal);
+            zcert_destroy (&cert);
+        }
+        free (path);
+    }
+    if (dir)
+        closedir (dir);
+    zhashx_destroy (&keys->principals);
+    keys->principals = map;
+    keys->loaded_at = clock_mono_ms ();
+}
+
+/*  The principal bound to a client's public key, reading the directory
+    again (at most once a second) for a key added since; NULL if none.  */
+static const char *
+s_principal_of (server_t *srv, const char *user_id)
+{
+    const char *principal = zhashx_lookup (srv->keys.principals, user_id);
+    if (!principal && clock_mono_ms () - srv->keys.loaded_at >= 1000) {
+        s_keys_load (&srv->keys);
+        principal = zhashx_lookup (srv->keys.principals, user_id);
+    }
+    return principal;
+}
+
+/*  Connections per IP address. ZeroMQ reports each connection the
+    ROUTER accepts, and each that ends, with its file descriptor; the peer
+    address comes from getpeername. A connection over the limit is shut
+    down at once (ZeroMQ then closes it). The events arrive a moment after
+    the fact, so an accept reported after its connection already went is
+    not counted (getpeername fails).                                      */
+static uintptr_t
+s_ip_count (server_t *srv, const char *ip)
+{
+    return (uintptr_t) zhashx_lookup (srv->ip_count, ip);
+}
+
+static void
+s_ip_count_set (server_t *srv, const char *ip, uintptr_t n)
+{
+    if (n == 0)
+        zhashx_delete (srv->ip_count, ip);
+    else
+        zhashx_update (srv->ip_count, ip, (void *) n);
+}
+
+static bool
+s_was_cut (server_t *srv, int fd)
+{
+    char key[16];
+    snprintf (key, sizeof key, "%d", fd);
+    return zhashx_lookup (srv->cut_fds, key) != NULL;
+}
+
+static int
+s_on_monitor (zloop_t *loop, zsock_t *sock, void *arg)
+{
+    (void) loop;
+    server_t *srv = arg;
+    /*  [event:2][value:4][endpoint], from zmq_socket_monitor.            */
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return 0;
+    zframe_t *head = zmsg_first (msg);
+    uint16_t type = 0;
+    uint32_t value = 0;
+    if (head && zframe_size (head) == 6) {
+        memcpy (&type, zframe_data (head), 2);
+        memcpy (&value, zframe_data (head) + 2, 4);
+    }
+    const char *event = type == ZMQ_EVENT_ACCEPTED ? "ACCEPTED"
+                      : type == ZMQ_EVENT_DISCONNECTED ? "DISCONNECTED" : NULL;
+    int fd = event ? (int) value : -1;
+    char key[16];
+    snprintf (key, sizeof key, "%d", fd);
+    if (event && fd >= 0 && strcmp (event, "ACCEPTED") == 0) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char ip[INET6_ADDRSTRLEN] = "";
+        if (getpeername (fd, (struct sockaddr *) &ss, &len) == 0) {
+            if (ss.ss_family == AF_INET)
+                inet_ntop (AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, ip, sizeof ip);
+            else if (ss.ss_family == AF_INET6)
+                inet_ntop (AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, ip, sizeof ip);
+        }
+        if (*ip) {
+            uintptr_t n = s_ip_count (srv, ip);
+            if (s_max_connections_per_ip > 0 && n >= (uintptr_t) s_max_connections_per_ip) {
+                if (srv->connections_cut++ % 1000 == 0)
+                    log_warn ("%s has %" PRIuPTR " connections open already "
+                              "(--max-connections-per-ip): cutting new ones (%" PRIu64
+                              " so far)", ip, n, srv->connections_cut);
+                shutdown (fd, SHUT_RDWR);
+                zhashx_update (srv->cut_fds, key, (void *) 1);
+            }
+            else {
+                s_ip_count_set (srv, ip, n + 1);
+                zhashx_update (srv->conn_ip, key, xstrdup (ip));
+                zhashx_delete (srv->cut_fds, key);
+            }
+        }
+    }
+    else if (event && fd >= 0 && strcmp (event, "DISCONNECTED") == 0) {
+        /*  A cut connection's mark stays until its descriptor is reused
+            by a connection that is let in: what it sent before the cut
+            may still wait in the router.                                 */
+        const char *ip = zhashx_lookup (srv->conn_ip, key);
+        if (ip) {
+            s_ip_count_set (srv, ip, s_ip_count (srv, ip) - 1);
+            zhashx_delete (srv->conn_ip, key);
+        }
+    }
+    zmsg_destroy (&msg);
+    return 0;
+}
 
 /*  Ends a loop pass: commits what the pass changed in the registry (one
     transaction, one fsync: group commit), then sends what the handlers
@@ -146,12 +352,34 @@ static int
 s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
 {
     server_t *srv = arg;
+    /*  Connections are counted (and cut) before their messages count:
+        ZeroMQ reports an accept before it reads anything from it.       */
+    if (srv->monitor)
+        while (zsock_events (srv->monitor) & ZMQ_POLLIN)
+            s_on_monitor (loop, srv->monitor, srv);
     for (int i = 0; i < BATCH; i++) {
         route_t route;
         proto_msg_t *msg = NULL;
         proto_fault_t fault;
-        if (transport_recv (sock, true, &route, &msg, &fault) == 0)
+        char user_id[TRANSPORT_USER_ID_MAX];
+        /*  The codec itself refuses bodies over PROTO_MAX_BODY.          */
+        size_t max_body = s_max_message_size < PROTO_MAX_BODY ? (size_t) s_max_message_size : 0;
+        int src_fd = -1;
+        if (transport_recv_from (sock, true, &route, user_id, &src_fd, max_body, &msg,
+                                 &fault) == 0)
             break;
+        if (srv->monitor && src_fd >= 0 && s_was_cut (srv, src_fd)) {
+            proto_msg_destroy (&msg);   /* what a cut connection had sent */
+            continue;
+        }
+        const char *principal = NULL;
+        if (srv->cert && !(principal = s_principal_of (srv, user_id))) {
+            /*  zauth let it in, so its key was in the allow directory;
+                it no longer is.                                          */
+            log_warn ("dropped a message from a key no longer allowed (%.8s...)", user_id);
+            proto_msg_destroy (&msg);
+            continue;
+        }
         if (route.size == 0) {
             log_warn ("dropped a message without a routing id");
             proto_msg_destroy (&msg);
@@ -159,7 +387,7 @@ s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
         }
         int64_t now = clock_mono_ms ();
         if (msg)
-            master_handle (srv->master, &route, msg, now);
+            master_handle_as (srv->master, &route, principal, msg, now);
         else
             master_handle_invalid (srv->master, &route, &fault);
     }
@@ -278,6 +506,20 @@ s_get_metrics (restapi_call_t *call)
     server_t *srv = call->arg;
     size_t size;
     char *text = master_metrics_text (srv->master, s_now (), &size);
+    char *more = xasprintf ("# HELP cairn_master_connections_cut_total Connections cut over "
+                            "--max-connections-per-ip.\n"
+                            "# TYPE cairn_master_connections_cut_total counter\n"
+                            "cairn_master_connections_cut_total %" PRIu64 "\n"
+                            "# HELP cairn_master_messages_dropped_total Messages to peers "
+                            "dropped on a full queue (--max-pending-per-peer).\n"
+                            "# TYPE cairn_master_messages_dropped_total counter\n"
+                            "cairn_master_messages_dropped_total %" PRId64 "\n",
+                            srv->connections_cut, srv->dropped);
+    size_t more_size = strlen (more);
+    text = xrealloc (text, size + more_size + 1);
+    memcpy (text + size, more, more_size + 1);
+    size += more_size;
+    free (more);
     httpd_request_t *req = restapi_call_take (call);
     s_respond_text (srv, &req, "text/plain; version=0.0.4; charset=utf-8", text, size);
 }
@@ -333,10 +575,29 @@ s_decided (restapi_call_t *call, int rc, json_t *answer)
     restapi_reply (call, 200, answer);
 }
 
+/*  Whether the caller's principal (its bearer token's) may perform the
+    operator action; false after answering 403 and logging.             */
+static bool
+s_authorized (restapi_call_t *call, const char *action)
+{
+    server_t *srv = call->arg;
+    const char *principal = httpd_request_principal (call->req);
+    char why[512];
+    if (acl_allows (srv->acl, ACL_OPERATOR, principal, action, why, sizeof why))
+        return true;
+    log_warn ("HTTP %s %s from %s refused: %s", call->method, call->path,
+              httpd_request_peer (call->req), why);
+    restapi_reply (call, 403, json_pack ("{s:s s:s s:s}", "error", why, "rule",
+                                         acl_section_name (ACL_OPERATOR), "action", action));
+    return false;
+}
+
 static void
 s_post_gone (restapi_call_t *call)
 {
     server_t *srv = call->arg;
+    if (!s_authorized (call, "gone"))
+        return;
     const char *id = s_id_param (call, "agent_id");
     if (id)
         s_decided (call, master_mark_gone (srv->master, id, restapi_query (call, "reason"),
@@ -348,7 +609,20 @@ static void
 s_post_teardown (restapi_call_t *call)
 {
     server_t *srv = call->arg;
+    if (!s_authorized (call, "teardown"))
+        return;
     const char *id = s_id_param (call, "framework_id");
+    char why[512];
+    const char *owner = id ? master_framework_principal (srv->master, id) : NULL;
+    const char *principal = httpd_request_principal (call->req);
+    if (owner && !acl_allows (srv->acl, ACL_TEARDOWN_FRAMEWORKS, principal, owner, why,
+                              sizeof why)) {
+        log_warn ("HTTP teardown of %s from %s refused: %s", id,
+                  httpd_request_peer (call->req), why);
+        restapi_reply (call, 403, json_pack ("{s:s s:s}", "error", why, "rule",
+                                             acl_section_name (ACL_TEARDOWN_FRAMEWORKS)));
+        return;
+    }
     if (id)
         s_decided (call, master_teardown (srv->master, id, s_now ()),
                    json_pack ("{s:s s:b}", "framework_id", id, "removed", true));
@@ -358,6 +632,8 @@ static void
 s_post_drain (restapi_call_t *call)
 {
     server_t *srv = call->arg;
+    if (!s_authorized (call, "drain"))
+        return;
     const char *id = s_id_param (call, "agent_id");
     int64_t grace;
     if (!id || !s_duration_param (call, "grace", &grace))
@@ -373,6 +649,8 @@ static void
 s_post_undrain (restapi_call_t *call)
 {
     server_t *srv = call->arg;
+    if (!s_authorized (call, "undrain"))
+        return;
     const char *id = s_id_param (call, "agent_id");
     if (id)
         s_decided (call, master_undrain_agent (srv->master, id, s_now ()),
@@ -383,6 +661,8 @@ static void
 s_post_kill (restapi_call_t *call)
 {
     server_t *srv = call->arg;
+    if (!s_authorized (call, "kill"))
+        return;
     const char *task = s_id_param (call, "task_id");
     const char *fw = restapi_query (call, "framework_id");
     int64_t grace;
@@ -498,6 +778,47 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
     return srv->stop ? -1 : 0;
 }
 
+/*  Whether addr (numeric) is a loopback address.                         */
+static bool
+s_loopback (const char *addr)
+{
+    return strncmp (addr, "127.", 4) == 0 || strcmp (addr, "::1") == 0
+        || strcmp (addr, "localhost") == 0;
+}
+
+/*  A master that others can reach needs credentials on every link, or
+    --insecure to say that an open cluster is meant. Returns -1 after
+    saying why it refuses to start.                                       */
+static int
+s_check_exposure (void)
+{
+    bool http_auth = s_http_token_file && *s_http_token_file;
+    bool curve = s_curve_secret && *s_curve_secret;
+    if (curve != (s_curve_allow_dir && *s_curve_allow_dir)) {
+        fprintf (stderr, "cairn-master: --curve-secret and --curve-allow-dir go together\n");
+        return -1;
+    }
+    if (curve && !zsys_has_curve ()) {
+        fprintf (stderr, "cairn-master: --curve-secret: this libzmq has no CURVE support\n");
+        return -1;
+    }
+    if ((http_auth && curve) || s_loopback (s_ip))
+        return 0;
+    const char *missing = !http_auth && !curve
+        ? "--http-token-file=FILE for the HTTP API and --curve-secret/--curve-allow-dir for "
+          "agents, frameworks and the CLI"
+        : !http_auth ? "--http-token-file=FILE for the HTTP API"
+        : "--curve-secret=FILE and --curve-allow-dir=DIR for agents, frameworks and the CLI";
+    if (s_insecure) {
+        log_warn ("--insecure: listening on %s without %s: anyone who reaches it can control "
+                  "the cluster", s_ip, missing);
+        return 0;
+    }
+    fprintf (stderr, "cairn-master: refusing to listen on %s (not a loopback address) without "
+             "credentials: give %s, or --insecure to run an open cluster\n", s_ip, missing);
+    return -1;
+}
+
 /*  "prod=2,batch=1" -> weights; with master NULL, only checks the text.  */
 static int
 s_apply_weights (master_t *master, const char *text)
@@ -546,6 +867,10 @@ main (int argc, char **argv)
         exit_code = 2;
         goto done;
     }
+    if (s_check_exposure () < 0) {
+        exit_code = 2;
+        goto done;
+    }
     if (util_mkdir_p (s_work_dir, 0755) < 0) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
@@ -558,8 +883,76 @@ main (int argc, char **argv)
         goto done;
     }
 
+    if (s_acl && *s_acl) {
+        if (!(srv.acl = acl_load (s_acl))) {
+            log_error ("%s", cairn_strerror_last ());
+            exit_code = 2;
+            goto done;
+        }
+        if (!(s_curve_secret && *s_curve_secret))
+            log_warn ("--acl without CURVE: frameworks' principals are what they declare, and "
+                      "agents have none");
+    }
+    if (s_curve_secret && *s_curve_secret) {
+        if (!(srv.cert = transport_cert_load (s_curve_secret, true))) {
+            log_error ("--curve-secret: %s", cairn_strerror_last ());
+            exit_code = 2;
+            goto done;
+        }
+        struct stat st;
+        if (stat (s_curve_allow_dir, &st) < 0 || !S_ISDIR (st.st_mode)) {
+            log_error ("--curve-allow-dir: %s is not a directory", s_curve_allow_dir);
+            exit_code = 2;
+            goto done;
+        }
+        srv.keys.dir = s_curve_allow_dir;
+        s_keys_load (&srv.keys);
+        /*  zauth must run before the socket binds; each command to it is
+            confirmed before the next (LIBRARY-FACTS.md).                 */
+        srv.auth = zactor_new (zauth, NULL);
+        if (!srv.auth) {
+            log_error ("cannot start the ZeroMQ authenticator");
+            goto done;
+        }
+        if (log_enabled (LOG_LEVEL_DEBUG)) {
+            zstr_send (srv.auth, "VERBOSE");
+            zsock_wait (srv.auth);
+        }
+        zstr_sendx (srv.auth, "CURVE", s_curve_allow_dir, NULL);
+        zsock_wait (srv.auth);
+        log_info ("CURVE on: %zu allowed key(s) in %s", zhashx_size (srv.keys.principals),
+                  s_curve_allow_dir);
+    }
     srv.router = zsock_new (ZMQ_ROUTER);
     transport_tune (srv.router);
+    if (srv.cert) {
+        zcert_apply (srv.cert, srv.router);
+        zsock_set_curve_server (srv.router, 1);
+    }
+    /*  The operator's bounds on what one peer can make the master hold. */
+    zsock_set_sndhwm (srv.router, (int) s_max_pending_per_peer);
+    zsock_set_rcvhwm (srv.router, (int) s_max_pending_per_peer);
+    zsock_set_maxmsgsize (srv.router, 2 * s_max_message_size);
+    srv.conn_ip = zhashx_new ();
+    zhashx_set_destructor (srv.conn_ip, (zhashx_destructor_fn *) zstr_free);
+    srv.ip_count = zhashx_new ();
+    srv.cut_fds = zhashx_new ();
+    if (s_max_connections_per_ip > 0) {
+        /*  Straight from libzmq, not through CZMQ's zmonitor thread: an
+            accept is then in this socket before anything the connection
+            sends is in the router (s_on_router reads this first).       */
+        if (zmq_socket_monitor (zsock_resolve (srv.router), "inproc://cairn-master-monitor",
+                                ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) < 0
+            || !(srv.monitor = zsock_new (ZMQ_PAIR))
+            || zsock_connect (srv.monitor, "inproc://cairn-master-monitor") < 0) {
+            log_error ("cannot watch the router's connections: %s", zmq_strerror (errno));
+            goto done;
+        }
+        zsock_set_rcvhwm (srv.monitor, 0);
+        /*  s_on_router may have read what made the loop call
+            s_on_monitor: never wait for an event.                        */
+        zsock_set_rcvtimeo (srv.monitor, 0);
+    }
     zsock_set_router_handover (srv.router, 1);
     zsock_set_router_mandatory (srv.router, 1);
     /*  Thousands of agents reconnect at once after a master restart; with
@@ -571,13 +964,21 @@ main (int argc, char **argv)
         log_error ("cannot listen on %s:%d: %s", s_ip, (int) s_port, zmq_strerror (errno));
         goto done;
     }
-    srv.httpd = httpd_new (s_ip, (int) s_http_port);
+    httpd_options_t http_options = {
+        .tls_cert = s_http_tls_cert && *s_http_tls_cert ? s_http_tls_cert : NULL,
+        .tls_key = s_http_tls_key && *s_http_tls_key ? s_http_tls_key : NULL,
+        .token_file = s_http_token_file && *s_http_token_file ? s_http_token_file : NULL,
+    };
+    srv.httpd = httpd_new_with (s_ip, (int) s_http_port, &http_options);
     if (!srv.httpd) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }
+    /*  With TLS the address clients are told carries its scheme, so they
+        know to speak HTTPS; a bare HOST:PORT means plain HTTP.          */
     char http_address[300];
-    snprintf (http_address, sizeof http_address, "%s:%d",
+    snprintf (http_address, sizeof http_address, "%s%s:%d",
+              httpd_tls (srv.httpd) ? "https://" : "",
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
 
     srv.registry = registry_open (s_work_dir);
@@ -597,8 +998,11 @@ main (int argc, char **argv)
         .http_address = http_address,
         .registry = srv.registry,
         .agent_reregister_timeout_ms = s_reregister_timeout_ms,
+        .max_tasks_per_launch = s_max_tasks_per_launch,
+        .max_string_length = s_max_string_length,
     };
     srv.master = master_new (&config);
+    master_set_acl (srv.master, srv.acl);
     if (master_recover (srv.master, clock_mono_ms ()) < 0) {
         log_error ("cannot read the registry: %s", cairn_strerror_last ());
         goto done;
@@ -611,6 +1015,8 @@ main (int argc, char **argv)
     srv.loop = zloop_new ();
     zloop_reader (srv.loop, srv.router, s_on_router, &srv);
     zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
+    if (srv.monitor)
+        zloop_reader (srv.loop, srv.monitor, s_on_monitor, &srv);
     zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
     zloop_poller (srv.loop, &sigitem, util_on_signal, &srv);
     size_t tick = s_ping_timeout_ms / 4 < 250 ? (size_t) (s_ping_timeout_ms / 4) : 250;
@@ -635,7 +1041,17 @@ done:
     httpd_destroy (&srv.httpd);
     master_destroy (&srv.master);
     registry_close (&srv.registry);
+    if (srv.monitor)
+        zmq_socket_monitor (zsock_resolve (srv.router), NULL, 0);
+    zsock_destroy (&srv.monitor);       /* it watches the router */
     zsock_destroy (&srv.router);
+    zactor_destroy (&srv.auth);
+    zhashx_destroy (&srv.conn_ip);
+    zhashx_destroy (&srv.ip_count);
+    zhashx_destroy (&srv.cut_fds);
+    zcert_destroy (&srv.cert);
+    zhashx_destroy (&srv.keys.principals);
+    acl_destroy (&srv.acl);
     cairn_resources_destroy (&min_alloc);
     if (sigfd >= 0)
         close (sigfd);

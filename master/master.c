@@ -28,12 +28,14 @@
 #include "log.h"
 #include "master.h"
 #include "resources.h"
+#include "acl.h"
 
 typedef struct {
     char *id;
     char *hostname;
     char *http_address;
     char *version;
+    char *principal;                    /* its CURVE key's, "" without CURVE */
     proto_kv_t attributes;
     cairn_resources_t total;
     cairn_resources_t used;             /* by non-terminal tasks */
@@ -128,6 +130,9 @@ struct _master_t {
     zhashx_t *pending_offers;           /* framework id -> proto_msg_t * (during allocate) */
     master_event_fn *event_fn;          /* NULL: nobody listens */
     void *event_arg;
+    const acl_t *acl;                   /* NULL: everything allowed */
+    const char *sender;                 /* principal of the message being
+                                           handled (CURVE), NULL without */
 };
 
 static void s_write_task (jsonw_t *w, const task_t *t);
@@ -278,6 +283,7 @@ s_agent_destructor (void **item)
         free (a->hostname);
         free (a->http_address);
         free (a->version);
+        free (a->principal);
         proto_kv_fini (&a->attributes);
         resources_fini (&a->total);
         resources_fini (&a->used);
@@ -772,6 +778,13 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
 {
     agent_t *a = NULL;
     bool known = false;
+    char why[PROTO_MAX_TEXT];
+    if (!acl_allows (self->acl, ACL_REGISTER_AGENTS, self->sender, NULL, why, sizeof why)) {
+        log_warn ("agent %s refused: %s", r->hostname, why);
+        s_reply_error (self, from, "unauthorized", PROTO_AGENT_REGISTER, "%s", why);
+        self->counters.refused++;
+        return;
+    }
     const char *gone_reason = *r->agent_id ? zhashx_lookup (self->gone, r->agent_id) : NULL;
     if (gone_reason) {
         log_warn ("agent %s (%s) is gone (%s): telling it to shut down", r->agent_id,
@@ -811,6 +824,7 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     s_set_str (&a->hostname, r->hostname);
     s_set_str (&a->http_address, r->http_address);
     s_set_str (&a->version, r->version);
+    s_set_str (&a->principal, self->sender ? self->sender : "");
     if (self->config.registry
         && registry_admit_agent (self->config.registry, a->id, a->hostname, a->http_address,
                                  clock_wall ()) < 0)
@@ -920,12 +934,40 @@ s_handle_agent_register (master_t *self, const route_t *from, proto_agent_regist
     self->allocation_pending = true;
 }
 
+/*  Authentication and authorization of a framework's (re)registration
+    or update: with CURVE its principal is its key's (a different one
+    declared is refused); the ACL must let that principal use the role.
+    True after replying with an error.                                    */
+static bool
+s_framework_refused (master_t *self, const route_t *from, int type, proto_framework_info_t *info)
+{
+    char why[PROTO_MAX_TEXT];
+    if (self->sender) {
+        if (*info->principal && strcmp (info->principal, self->sender) != 0) {
+            snprintf (why, sizeof why, "the framework declares principal '%s' but its key "
+                      "belongs to principal '%s'", info->principal, self->sender);
+            goto refused;
+        }
+        s_set_str (&info->principal, self->sender);
+    }
+    if (acl_allows (self->acl, ACL_REGISTER_FRAMEWORKS,
+                    *info->principal ? info->principal : NULL, info->role, why, sizeof why))
+        return false;
+refused:
+    log_warn ("framework %s (%s) refused: %s", *info->id ? info->id : "(new)", info->name, why);
+    s_reply_error (self, from, "unauthorized", type, "%s", why);
+    self->counters.refused++;
+    return true;
+}
+
 static void
 s_handle_framework_register (master_t *self, const route_t *from, proto_framework_info_t *info,
                              int64_t now)
 {
     framework_t *f = NULL;
     bool again = false;
+    if (s_framework_refused (self, from, PROTO_FRAMEWORK_REGISTER, info))
+        return;
     if (!*info->id) {
         /*  A first registration resent on the same connection.           */
         peer_t *peer = s_peer (self, from);
@@ -1056,6 +1098,34 @@ s_handle_status_ack (master_t *self, framework_t *f, proto_msg_t *msg)
 /*  Launch validation: everything that makes a task impossible to run is
     answered with a status update the scheduler can act on, and the
     offered resources go back to the pool.                                 */
+/*  Whether a string of the task is over --max-string-length; why says
+    which.                                                                */
+static bool
+s_task_too_long (master_t *self, const proto_task_t *t, char *why, size_t size)
+{
+    int64_t max = self->config.max_string_length;
+    if (max <= 0)
+        return false;
+    const char *what = NULL;
+    size_t len = 0;
+    if (t->command && (len = strlen (t->command)) > (size_t) max)
+        what = "its command";
+    for (size_t i = 0; !what && i < t->argv.count; i++)
+        if ((len = strlen (t->argv.items[i])) > (size_t) max)
+            what = "an argument";
+    for (size_t i = 0; !what && i < t->env.count; i++)
+        if ((len = strlen (t->env.values[i])) > (size_t) max)
+            what = "an environment value";
+    for (size_t i = 0; !what && i < t->labels.count; i++)
+        if ((len = strlen (t->labels.values[i])) > (size_t) max)
+            what = "a label value";
+    if (!what)
+        return false;
+    snprintf (why, size, "task %s: %s has %zu bytes, more than the master allows "
+              "(--max-string-length=%" PRId64 ")", t->task_id, what, len, max);
+    return true;
+}
+
 static void
 s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t now)
 {
@@ -1066,6 +1136,12 @@ s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t no
     cairn_resources_t offered;
     resources_init (&offered);
 
+    /*  0. The operator's limit on tasks per launch (--max-tasks-per-launch). */
+    if (self->config.max_tasks_per_launch > 0
+        && acc->tasks.count > (size_t) self->config.max_tasks_per_launch)
+        snprintf (problem, sizeof problem, "a launch may hold at most %" PRId64 " tasks "
+                  "(--max-tasks-per-launch), this one has %zu",
+                  self->config.max_tasks_per_launch, acc->tasks.count);
     /*  1. The offers: outstanding, this framework's, one agent, no repeats. */
     for (size_t i = 0; i < acc->offer_ids.count && !*problem; i++) {
         const char *oid = acc->offer_ids.items[i];
@@ -1090,9 +1166,13 @@ s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t no
     }
     if (*problem) {
         log_info ("framework %s: launch refused: %s", f->id, problem);
+        bool too_many = self->config.max_tasks_per_launch > 0
+            && acc->tasks.count > (size_t) self->config.max_tasks_per_launch;
         for (size_t i = 0; i < acc->tasks.count; i++)
             s_to_framework (self, f, s_status_msg (f->id, tasks[i].task_id, "",
-                                                   CAIRN_TASK_DROPPED, CAIRN_REASON_INVALID_OFFERS,
+                                                   too_many ? CAIRN_TASK_ERROR : CAIRN_TASK_DROPPED,
+                                                   too_many ? CAIRN_REASON_TASK_INVALID
+                                                            : CAIRN_REASON_INVALID_OFFERS,
                                                    "%s", problem));
         /*  The valid offers among them go back to the pool.               */
         for (size_t i = 0; i < acc->offer_ids.count; i++) {
@@ -1133,6 +1213,13 @@ s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t no
                       t->task_id);
         else if (t->resources->millicpus == 0 && t->resources->mem == 0)
             snprintf (why, sizeof why, "a task must ask for some cpus or mem");
+        else if (s_task_too_long (self, t, why, sizeof why))
+            ;
+        else if ((*t->user || *f->info.user)
+                 && !acl_allows (self->acl, ACL_RUN_TASKS,
+                                 *f->info.principal ? f->info.principal : NULL,
+                                 *t->user ? t->user : f->info.user, why, sizeof why))
+            log_warn ("framework %s: task %s refused: %s", f->id, t->task_id, why);
         else if (!a || a->state != AGENT_ACTIVE)
             snprintf (why, sizeof why, "agent %s is not reachable", agent_id);
         else if (!cairn_resources_contains (&left, t->resources)) {
@@ -1282,6 +1369,28 @@ s_from_role (int type, peer_kind_t *role)
 }
 
 void
+master_set_acl (master_t *self, const acl_t *acl)
+{
+    self->acl = acl;
+}
+
+const char *
+master_framework_principal (master_t *self, const char *framework_id)
+{
+    framework_t *f = zhashx_lookup (self->frameworks, framework_id);
+    return f ? f->info.principal : NULL;
+}
+
+void
+master_handle_as (master_t *self, const route_t *from, const char *principal, proto_msg_t *msg,
+                  int64_t now)
+{
+    self->sender = principal;
+    master_handle (self, from, msg, now);
+    self->sender = NULL;
+}
+
+void
 master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t now)
 {
     self->counters.received[msg->type & 0xff]++;
@@ -1292,6 +1401,19 @@ master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t no
         a = zhashx_lookup (self->agents, peer->id);
     else if (peer && peer->kind == PEER_FRAMEWORK)
         f = zhashx_lookup (self->frameworks, peer->id);
+    /*  With CURVE, a routing id taken over (ZMQ_ROUTER_HANDOVER) by a
+        connection with another principal's key gets nothing of the
+        session.                                                          */
+    const char *owner = a ? a->principal : f ? f->info.principal : NULL;
+    if (self->sender && owner && *owner && strcmp (owner, self->sender) != 0) {
+        log_warn ("a message from principal '%s' on the session of %s %s (principal '%s') "
+                  "refused", self->sender, a ? "agent" : "framework", a ? a->id : f->id, owner);
+        s_reply_error (self, from, "unauthorized", msg->type, "this session belongs to another "
+                       "principal");
+        self->counters.refused++;
+        proto_msg_destroy (&msg);
+        return;
+    }
     if (a)
         a->last_seen = now;
     if (f)
@@ -1390,6 +1512,8 @@ master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t no
                 case PROTO_UPDATE_FRAMEWORK: {
                     proto_framework_info_t *info = &msg->u.framework;
                     s_set_str (&info->id, f->id);
+                    if (s_framework_refused (self, from, PROTO_UPDATE_FRAMEWORK, info))
+                        break;
                     proto_framework_info_fini (&f->info);
                     proto_framework_info_copy (&f->info, info);
                     allocator_add_framework (self->allocator, f->id, f->info.role);
@@ -1954,6 +2078,7 @@ s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
     jsonw_kstring (w, "hostname", a->hostname);
     jsonw_kstring (w, "http_address", a->http_address);
     jsonw_kstring (w, "version", a->version);
+    jsonw_kstring (w, "principal", a->principal ? a->principal : "");
     jsonw_kstring (w, "state", s_agent_state_name (a));
     if (a->draining) {
         jsonw_key (w, "drain");

@@ -32,6 +32,9 @@ typedef struct {
     const char *http_address;           /* "IP:PORT" told to clients */
     registry_t *registry;               /* durable agent registry, or NULL */
     int64_t agent_reregister_timeout_ms; /* after a restart */
+    int64_t max_tasks_per_launch;       /* 0: the codec's PROTO_MAX_TASKS */
+    int64_t max_string_length;          /* a task's command, argv, env and
+                                           label values; 0: the codec's */
 } master_config_t;
 
 typedef enum {
@@ -90,6 +93,16 @@ int master_teardown (master_t *self, const char *framework_id, int64_t now_ms);
 
 /*  Handles one decoded message from `from`; takes ownership of msg.       */
 void master_handle (master_t *self, const route_t *from, proto_msg_t *msg, int64_t now_ms);
+/*  master_handle for a message whose sender CURVE authenticated as
+    principal (NULL: no CURVE). Agents and frameworks take the principal
+    of the connection they registered on.                                 */
+void master_handle_as (master_t *self, const route_t *from, const char *principal,
+                       proto_msg_t *msg, int64_t now_ms);
+/*  The authorization rules (acl.h; borrowed, NULL: allow everything).    */
+struct _acl_t;
+void master_set_acl (master_t *self, const struct _acl_t *acl);
+/*  A framework's principal ("" if none), NULL for an unknown framework.   */
+const char *master_framework_principal (master_t *self, const char *framework_id);
 /*  Handles a frame the codec refused: an error reply where possible.      */
 void master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault);
 /*  Liveness pings, failover deadlines: call every ping interval or so.    */
