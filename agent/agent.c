@@ -565,10 +565,18 @@ s_spawn (agent_t *self, task_t *t)
             argv[i] = xstrdup (info->argv.items[i]);
     }
     /*  The user it runs as: the task's, else its framework's, when the
-        agent may switch users; the sandbox becomes theirs.               */
+        agent may switch users (the master checked that the framework's
+        principal may use it); otherwise, for an agent running as root,
+        --default-user: never root unless someone named it. The sandbox
+        becomes theirs, closed to other users.                            */
     const char *user = *info->user ? info->user : t->framework.user;
     if (!self->config.switch_user || !user || !*user)
         user = NULL;
+    if (!user && geteuid () == 0 && self->config.default_user && *self->config.default_user)
+        user = self->config.default_user;
+    if (chmod (t->sandbox, 0750) < 0)
+        log_warn ("task %s: cannot restrict its sandbox %s: %s", t->info.task_id, t->sandbox,
+                  strerror (errno));
     if (user && s_chown_tree (t->sandbox, user) < 0) {
         s_free_strv (argv);
         s_status (self, t, CAIRN_TASK_FAILED, CAIRN_REASON_CONTAINER_LAUNCH_FAILED, -1, 0,

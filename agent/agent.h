@@ -35,6 +35,8 @@ typedef struct {
     double gc_disk_headroom;            /* ... less as the disk fills */
     uint64_t max_log_bytes;             /* rotate stdout/stderr; 0: never */
     bool switch_user;                   /* run tasks as the user they name */
+    const char *default_user;           /* as root: tasks naming no user (or
+                                           with switch_user off) run as this */
     const char *namespaces;             /* for tasks: "", "pid", "mount", "pid,mount" */
 } agent_config_t;
 

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,13 +42,20 @@ static int64_t s_fetch_cache_mib, s_usage_interval_ms, s_disk_interval_ms, s_gc_
 static double s_gc_headroom;
 static int64_t s_max_log_mib;
 static bool s_switch_user;
+static char *s_default_user;
 static char *s_namespaces;
+static char *s_master_public_key, *s_curve_cert;
 
 static const flag_t s_flags[] = {
     { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
       "The master's ZeroMQ endpoint (required).", 0, 0 },
     { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
       "Address the agent's HTTP endpoint listens on.", 0, 0 },
+    { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
+      "The master's CURVE public key (its NAME.key): talk to it over CURVE, with "
+      "--curve-cert.", 0, 0 },
+    { "curve-cert", FLAG_STRING, &s_curve_cert, NULL, "FILE",
+      "The agent's CURVE key pair (NAME.key_secret from cairn keygen).", 0, 0 },
     { "advertise-ip", FLAG_STRING, &s_advertise_ip, NULL, "ADDR",
       "Address the master and clients use to reach this agent (default: --ip).", 0, 0 },
     { "http-port", FLAG_INT, &s_http_port, "5052", "PORT",
@@ -102,9 +110,13 @@ static const flag_t s_flags[] = {
     { "max-log-size", FLAG_INT, &s_max_log_mib, "64", "MIB",
       "A task's stdout and stderr are rotated at this size, keeping one older copy each "
       "(0: no limit).", 0, 1LL << 20 },
-    { "switch-user", FLAG_BOOL, &s_switch_user, "false", NULL,
-      "Run a task as the user it (or its framework) names; otherwise as the agent's user.",
-      0, 0 },
+    { "switch-user", FLAG_BOOL, &s_switch_user, "true", NULL,
+      "Run a task as the user it (or its framework) names, which the master's ACL allowed "
+      "(--no-switch-user: as --default-user).", 0, 0 },
+    { "default-user", FLAG_STRING, &s_default_user, "nobody", "USER",
+      "When the agent runs as root: the user of tasks that name none (never root unless "
+      "named here or by the task). An agent not running as root runs tasks as its own "
+      "user.", 0, 0 },
     { "task-namespaces", FLAG_STRING, &s_namespaces, "", "LIST",
       "Namespaces for each task: pid (it sees only its own processes), mount (a private "
       "/tmp in its sandbox), or pid,mount.", 0, 0 },
@@ -126,6 +138,8 @@ static const flags_spec_t s_spec = {
 typedef struct {
     agent_t *agent;
     zsock_t *sock;
+    zcert_t *cert;              /* CURVE: our key pair, or NULL */
+    char *server_key;           /* CURVE: the master's public key */
     char *endpoint;
     httpd_t *httpd;
     zloop_t *loop;
@@ -249,6 +263,10 @@ s_connect (server_t *srv)
     char uuid[40];
     snprintf (uuid, sizeof uuid, "agent-%d-%" PRId64, (int) getpid (), zclock_usecs ());
     zsock_set_identity (srv->sock, uuid);
+    if (srv->cert) {
+        zcert_apply (srv->cert, srv->sock);
+        zsock_set_curve_serverkey (srv->sock, srv->server_key);
+    }
     zsock_set_reconnect_ivl (srv->sock, 100);
     zsock_set_reconnect_ivl_max (srv->sock, 2000);
     zsock_connect (srv->sock, "%s", srv->endpoint);
@@ -511,6 +529,28 @@ main (int argc, char **argv)
         exit_code = 2;
         goto done;
     }
+    if ((s_master_public_key && *s_master_public_key) != (s_curve_cert && *s_curve_cert)) {
+        fprintf (stderr, "cairn-agent: --master-public-key and --curve-cert go together\n");
+        exit_code = 2;
+        goto done;
+    }
+    if (s_master_public_key && *s_master_public_key) {
+        zcert_t *server = transport_cert_load (s_master_public_key, false);
+        if (!server || !(srv.cert = transport_cert_load (s_curve_cert, true))) {
+            fprintf (stderr, "cairn-agent: %s\n", cairn_strerror_last ());
+            zcert_destroy (&server);
+            exit_code = 2;
+            goto done;
+        }
+        srv.server_key = xstrdup (zcert_public_txt (server));
+        zcert_destroy (&server);
+    }
+    if (geteuid () == 0 && s_default_user && *s_default_user && !getpwnam (s_default_user)) {
+        fprintf (stderr, "cairn-agent: --default-user: there is no user '%s' on this machine\n",
+                 s_default_user);
+        exit_code = 2;
+        goto done;
+    }
     if (s_parse_attributes (s_attributes, &attributes) < 0) {
         fprintf (stderr, "cairn-agent: --attributes: %s\n", cairn_strerror_last ());
         exit_code = 2;
@@ -602,6 +642,7 @@ main (int argc, char **argv)
         .gc_disk_headroom = s_gc_headroom,
         .max_log_bytes = (uint64_t) s_max_log_mib << 20,
         .switch_user = s_switch_user,
+        .default_user = s_default_user,
         .namespaces = s_namespaces,
     };
     srv.agent = agent_new (&config, srv.loop, isolator);
@@ -636,6 +677,8 @@ done:
     cairn_resources_destroy (&resources);
     proto_kv_fini (&attributes);
     free (srv.endpoint);
+    zcert_destroy (&srv.cert);
+    free (srv.server_key);
     free (fetcher);
     free (shim);
     if (sigfd >= 0)

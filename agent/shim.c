@@ -28,6 +28,9 @@
                                namespace in which the task is pid 1's
                                only child... of a tiny init that reaps
       --user=NAME              run as NAME (initgroups, setgid, setuid)
+    and always no_new_privs (prctl), so that nothing the task executes
+    gains privileges (setuid binaries, file capabilities); its stdout and
+    stderr files are mode 0640.
       --max-log-size=BYTES     stdout and stderr go through the shim,
                                which rotates each file at BYTES (keeping
                                one older copy, stdout.1), instead of
@@ -52,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -233,11 +237,11 @@ s_child (int errfd, const task_opts_t *o, char **argv)
     if (in < 0 || dup2 (in, 0) < 0)
         goto fail;
     stage = "open the sandbox's stdout";
-    int out = o->out_pipe >= 0 ? o->out_pipe : open ("stdout", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int out = o->out_pipe >= 0 ? o->out_pipe : open ("stdout", O_WRONLY | O_CREAT | O_APPEND, 0640);
     if (out < 0 || dup2 (out, 1) < 0)
         goto fail;
     stage = "open the sandbox's stderr";
-    int err = o->err_pipe >= 0 ? o->err_pipe : open ("stderr", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int err = o->err_pipe >= 0 ? o->err_pipe : open ("stderr", O_WRONLY | O_CREAT | O_APPEND, 0640);
     if (err < 0 || dup2 (err, 2) < 0)
         goto fail;
     if (in > 2)
@@ -254,6 +258,11 @@ s_child (int errfd, const task_opts_t *o, char **argv)
             goto fail;
         what = "";
     }
+    /*  Neither the task nor anything it runs gains privileges through
+        exec (setuid binaries, file capabilities).                        */
+    stage = "set no_new_privs";
+    if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        goto fail;
     stage = "execute the command";
     what = argv[0];
     execvp (argv[0], argv);
@@ -276,7 +285,7 @@ typedef struct {
 static void
 s_log_open (int dir, log_t *l)
 {
-    l->file = openat (dir, l->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    l->file = openat (dir, l->name, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     struct stat st;
     l->size = (l->file >= 0 && fstat (l->file, &st) == 0) ? (unsigned long long) st.st_size : 0;
 }
