@@ -230,7 +230,7 @@ batch_jobs_doc (const char *prog, int argc, char **argv, int argi)
 
 /*  The client commands  */
 
-static char *s_api_top, *s_api;
+static char *s_api_top, *s_api, *s_token_file, *s_ca_file;
 static bool s_json_flag;
 static int64_t s_index, s_tail;
 static bool s_stderr, s_all_tasks;
@@ -248,7 +248,7 @@ s_api_addr (void)
 static json_t *
 s_call (const char *method, const char *path, json_t *body, long *status_out)
 {
-    char *url = xasprintf ("http://%s%s", s_api_addr (), path);
+    char *url = httpc_url (s_api_addr (), path);
     long status = 0;
     json_t *reply = NULL;
     int rc = httpc_json (method, url, body, (long) (cli.timeout_ms ? cli.timeout_ms : 5000),
@@ -698,6 +698,10 @@ static const flag_t s_client_flags[] = {
       0 },
     { "poll", FLAG_DURATION, &s_poll_ms, "500ms", "DURATION", "wait: how often to ask.", 10,
       3600000 },
+    { "token-file", FLAG_STRING, &s_token_file, NULL, "FILE",
+      "Bearer token for the calls that change something (default $CAIRN_TOKEN_FILE).", 0, 0 },
+    { "ca-file", FLAG_STRING, &s_ca_file, NULL, "FILE",
+      "CA certificates (PEM) for an https:// --api (default $CAIRN_CA_FILE).", 0, 0 },
 };
 #define NCLIENT (sizeof s_client_flags / sizeof s_client_flags[0])
 
@@ -769,7 +773,11 @@ cli_cmd_batch (int argc, char **argv)
     snprintf (name, sizeof name, "%s %s", s_prog, cmd->name);
     const flags_spec_t spec = { name, "CAIRN_BATCH_", cmd->summary, cmd->usage, flags, nflags };
     rc = flags_parse (&spec, cargc, cargv, &argi);
-    if (rc == 0) {
+    if (rc == 0 && cli_set_credentials (s_token_file ? s_token_file
+                                                    : getenv ("CAIRN_TOKEN_FILE"),
+                                        s_ca_file ? s_ca_file : getenv ("CAIRN_CA_FILE")) < 0)
+        rc = CLI_USAGE;
+    else if (rc == 0) {
         if (s_json_flag)
             cli.json = true;
         rc = cmd->run (cargc, cargv, argi);

@@ -1,6 +1,7 @@
 /*  cairn.c - the operator command line.
 
-    cairn [--master=HOST:PORT] [--json] [--timeout=DURATION] COMMAND [ARGS]
+    cairn [--master=HOST:PORT] [--json] [--timeout=DURATION] [--token-file=FILE]
+          [--ca-file=FILE] COMMAND [ARGS]
 
     Commands about the cluster ask the master (over its ZeroMQ endpoint,
     the one address an operator knows) where its HTTP endpoint is, then
@@ -18,7 +19,7 @@
 #include "flags.h"
 #include "util.h"
 
-static char *s_master;
+static char *s_master, *s_token_file, *s_ca_file, *s_master_public_key, *s_curve_cert;
 static bool s_json;
 static int64_t s_timeout_ms;
 
@@ -40,6 +41,8 @@ static const cli_command_t s_commands[] = {
     { "service", "long-running services through cairn-service (see cairn service --help)",
       cli_cmd_service },
     { "batch", "batch jobs through cairn-batch's queue (see cairn batch --help)", cli_cmd_batch },
+    { "keygen", "write a CURVE key pair: keygen --name=NAME [--out=DIR] [--principal=P]",
+      cli_cmd_keygen },
 };
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
@@ -49,6 +52,18 @@ static const flag_t s_flags[] = {
     { "json", FLAG_BOOL, &s_json, NULL, NULL, "Print JSON instead of tables.", 0, 0 },
     { "timeout", FLAG_DURATION, &s_timeout_ms, "5s", "DURATION",
       "How long to wait for the master and other endpoints.", 1, 3600000 },
+    { "token-file", FLAG_STRING, &s_token_file, NULL, "FILE",
+      "Bearer token for the HTTP calls that change something: a line TOKEN or "
+      "PRINCIPAL TOKEN (also $CAIRN_TOKEN_FILE).", 0, 0 },
+    { "ca-file", FLAG_STRING, &s_ca_file, NULL, "FILE",
+      "CA certificates (PEM) that sign the daemons' HTTPS certificates (also "
+      "$CAIRN_CA_FILE).", 0, 0 },
+    { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
+      "The master's CURVE public key, for a master with --curve-secret (also "
+      "$CAIRN_MASTER_PUBLIC_KEY; with --curve-cert).", 0, 0 },
+    { "curve-cert", FLAG_STRING, &s_curve_cert, NULL, "FILE",
+      "Your CURVE key pair, NAME.key_secret from cairn keygen (also $CAIRN_CURVE_CERT).",
+      0, 0 },
 };
 
 /*  The global flags may also come after the command ("cairn agents
@@ -74,6 +89,15 @@ s_take_global_flags (int argc, char **argv)
         }
         if (strncmp (a, "--master=", 9) == 0 || strcmp (a, "--master") == 0)
             slot = &s_master;
+        else if (strncmp (a, "--token-file=", 13) == 0 || strcmp (a, "--token-file") == 0)
+            slot = &s_token_file;
+        else if (strncmp (a, "--ca-file=", 10) == 0 || strcmp (a, "--ca-file") == 0)
+            slot = &s_ca_file;
+        else if (strncmp (a, "--master-public-key=", 20) == 0
+                 || strcmp (a, "--master-public-key") == 0)
+            slot = &s_master_public_key;
+        else if (strncmp (a, "--curve-cert=", 13) == 0 || strcmp (a, "--curve-cert") == 0)
+            slot = &s_curve_cert;
         else if (strncmp (a, "--timeout=", 10) == 0 || strcmp (a, "--timeout") == 0)
             slot = NULL;
         else {
@@ -92,7 +116,7 @@ s_take_global_flags (int argc, char **argv)
         if (slot) {
             free (*slot);
             *slot = xstrdup (value);
-            cli.master = *slot;
+            cli.master = s_master;
         }
         else if (duration_parse (value, &s_timeout_ms) < 0 || s_timeout_ms <= 0) {
             fprintf (stderr, "cairn %s: --timeout: '%s' is not a duration such as 5s\n",
@@ -138,6 +162,10 @@ main (int argc, char **argv)
                 cmd = &s_commands[i];
         if (cmd) {
             int n = s_take_global_flags (argc - argi, argv + argi);
+            if (n >= 0 && cli_set_credentials (s_token_file, s_ca_file) < 0)
+                n = -1;
+            if (n >= 0 && cli_set_curve (s_master_public_key, s_curve_cert) < 0)
+                n = -1;
             if (n >= 0)
                 exit_code = cmd->run (n, argv + argi);
         }

@@ -16,6 +16,46 @@
 
 cli_options_t cli;
 
+int
+cli_set_credentials (const char *token_file, const char *ca_file)
+{
+    if (token_file && *token_file && httpc_set_token_file (token_file) < 0) {
+        fprintf (stderr, "cairn: --token-file: %s\n", cairn_strerror_last ());
+        return -1;
+    }
+    if (ca_file && *ca_file && httpc_set_ca_file (ca_file) < 0) {
+        fprintf (stderr, "cairn: --ca-file: %s\n", cairn_strerror_last ());
+        return -1;
+    }
+    return 0;
+}
+
+int
+cli_set_curve (const char *master_public_key, const char *curve_cert)
+{
+    bool key = master_public_key && *master_public_key;
+    bool cert = curve_cert && *curve_cert;
+    if (!key && !cert)
+        return 0;
+    if (key != cert) {
+        fprintf (stderr, "cairn: --master-public-key and --curve-cert go together\n");
+        return -1;
+    }
+    zcert_t *a = transport_cert_load (master_public_key, false);
+    zcert_t *b = a ? transport_cert_load (curve_cert, true) : NULL;
+    zcert_destroy (&a);
+    if (!b) {
+        fprintf (stderr, "cairn: %s\n", cairn_strerror_last ());
+        return -1;
+    }
+    zcert_destroy (&b);
+    cli.master_public_key = master_public_key;
+    cli.curve_cert = curve_cert;
+    setenv ("CAIRN_MASTER_PUBLIC_KEY", master_public_key, 1);
+    setenv ("CAIRN_CURVE_CERT", curve_cert, 1);
+    return 0;
+}
+
 char *
 cli_master_http (void)
 {
@@ -26,6 +66,13 @@ cli_master_http (void)
     }
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     transport_tune (sock);
+    if (cli.master_public_key
+        && transport_curve_client (sock, cli.master_public_key, cli.curve_cert) < 0) {
+        fprintf (stderr, "cairn: %s\n", cairn_strerror_last ());
+        zsock_destroy (&sock);
+        free (endpoint);
+        return NULL;
+    }
     zsock_connect (sock, "%s", endpoint);
     proto_msg_t *req = proto_msg_new (PROTO_INFO_REQUEST);
     transport_send (sock, NULL, req);
@@ -85,7 +132,7 @@ char *
 cli_master_url (const char *path)
 {
     const char *http = s_master_http ();
-    return http ? xasprintf ("http://%s%s", http, path) : NULL;
+    return http ? httpc_url (http, path) : NULL;
 }
 
 json_t *

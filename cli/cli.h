@@ -22,6 +22,8 @@ typedef struct {
     const char *master;         /* HOST:PORT of the master's endpoint */
     bool json;                  /* print JSON rather than tables */
     int64_t timeout_ms;
+    const char *master_public_key;      /* CURVE, or NULL */
+    const char *curve_cert;
 } cli_options_t;
 
 extern cli_options_t cli;
@@ -32,6 +34,17 @@ typedef struct {
     const char *summary;        /* one line for cairn --help */
     int (*run) (int argc, char **argv);
 } cli_command_t;
+
+/*  Sets the HTTP client's bearer token (from token_file) and CA bundle
+    (ca_file); NULL or "" leaves each unset. Returns 0, or -1 after
+    printing why.                                                          */
+int cli_set_credentials (const char *token_file, const char *ca_file);
+
+/*  CURVE for the links to the master (both or neither): checks the files
+    and passes them on to the driver too (cairn run) through
+    $CAIRN_MASTER_PUBLIC_KEY and $CAIRN_CURVE_CERT. 0, or -1 after
+    printing why.                                                          */
+int cli_set_curve (const char *master_public_key, const char *curve_cert);
 
 /*  The master's HTTP address "HOST:PORT", asked over its endpoint; NULL
     after printing why. Caller frees.                                      */
@@ -88,6 +101,9 @@ int cli_copy_output (json_t *task, const char *const *files, FILE *const *outs,
 /*  cairn service ... (service.c) and cairn batch ... (batch.c): clients of
     the bundled frameworks' REST APIs.                                    */
 int cli_cmd_service (int argc, char **argv);
+
+/*  cairn keygen (keygen.c): a CURVE key pair.                            */
+int cli_cmd_keygen (int argc, char **argv);
 int cli_cmd_batch (int argc, char **argv);
 
 #endif

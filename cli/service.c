@@ -34,6 +34,7 @@
 
 #include "cairn.h"
 #include "cli.h"
+#include "httpc.h"
 #include "error.h"
 #include "flags.h"
 #include "jcheck.h"
@@ -182,7 +183,7 @@ s_find_api (const char *given)
 static int
 s_call (const char *method, const char *path, json_t *body, long *status, json_t **reply)
 {
-    char *url = xasprintf ("http://%s%s", s_api, path);
+    char *url = httpc_url (s_api, path);
     int rc = cli_request (method, url, body, status, reply);
     free (url);
     return rc;

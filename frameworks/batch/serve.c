@@ -79,6 +79,7 @@ typedef struct {
 } service_t;
 
 static char *s_master, *s_state_dir, *s_api_ip, *s_name, *s_log_level;
+static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
 static int64_t s_api_port, s_failover_ms, s_unknown_grace_ms;
 
 static const flag_t s_flags[] = {
@@ -98,6 +99,13 @@ static const flag_t s_flags[] = {
       "a master restart) before it is run again.", 0, 86400000 },
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
+    { "http-token-file", FLAG_STRING, &s_http_token_file, NULL, "FILE",
+      "Bearer tokens the REST API's changes need (lines PRINCIPAL TOKEN or TOKEN; not "
+      "world-readable). Without it they are open.", 0, 0 },
+    { "http-tls-cert", FLAG_STRING, &s_http_tls_cert, NULL, "FILE",
+      "Serve the REST API over HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
+    { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
+      "The PEM private key of --http-tls-cert.", 0, 0 },
 };
 
 /*  Schedules  */
@@ -754,7 +762,12 @@ batch_serve (int argc, char **argv)
         log_info ("loaded %zu job(s) and %zu schedule(s) from %s",
                   queue_size (scheduler_queue (self.sched)), zhashx_size (self.schedules),
                   jobstore_path (self.store));
-    if (!(self.httpd = httpd_new (s_api_ip, (int) s_api_port))) {
+    httpd_options_t http_options = {
+        .tls_cert = s_http_tls_cert && *s_http_tls_cert ? s_http_tls_cert : NULL,
+        .tls_key = s_http_tls_key && *s_http_tls_key ? s_http_tls_key : NULL,
+        .token_file = s_http_token_file && *s_http_token_file ? s_http_token_file : NULL,
+    };
+    if (!(self.httpd = httpd_new_with (s_api_ip, (int) s_api_port, &http_options))) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }

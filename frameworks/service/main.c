@@ -37,6 +37,8 @@
 
 static char *s_master, *s_state_dir, *s_ip, *s_advertise_ip, *s_name, *s_role, *s_principal;
 static char *s_log_level, *s_log;
+static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
+static char *s_master_public_key, *s_curve_cert;
 static int64_t s_api_port, s_failover_ms, s_unreachable_ms, s_rollback_after, s_launch_ms;
 static int64_t s_reconcile_ms, s_max_deployments, s_max_versions;
 
@@ -76,6 +78,19 @@ static const flag_t s_flags[] = {
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET", "Where logs go: stderr or syslog.", 0, 0 },
+    { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
+      "The master's CURVE public key, for a master with --curve-secret (with --curve-cert; "
+      "default $CAIRN_MASTER_PUBLIC_KEY).", 0, 0 },
+    { "curve-cert", FLAG_STRING, &s_curve_cert, NULL, "FILE",
+      "The framework's CURVE key pair, NAME.key_secret from cairn keygen (default "
+      "$CAIRN_CURVE_CERT).", 0, 0 },
+    { "http-token-file", FLAG_STRING, &s_http_token_file, NULL, "FILE",
+      "Bearer tokens the REST API's changes need (lines PRINCIPAL TOKEN or TOKEN; not "
+      "world-readable). Without it they are open.", 0, 0 },
+    { "http-tls-cert", FLAG_STRING, &s_http_tls_cert, NULL, "FILE",
+      "Serve the REST API over HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
+    { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
+      "The PEM private key of --http-tls-cert.", 0, 0 },
 };
 
 static const flags_spec_t s_spec = {
@@ -173,6 +188,16 @@ s_start_driver (server_t *srv)
     if (!srv->driver) {
         log_error ("--master: %s", cairn_strerror_last ());
         goto done;
+    }
+    if ((s_master_public_key && *s_master_public_key) || (s_curve_cert && *s_curve_cert)) {
+        if (!(s_master_public_key && *s_master_public_key && s_curve_cert && *s_curve_cert)) {
+            log_error ("--master-public-key and --curve-cert go together");
+            goto done;
+        }
+        if (cairn_driver_set_credentials (srv->driver, s_master_public_key, s_curve_cert) < 0) {
+            log_error ("%s", cairn_strerror_last ());
+            goto done;
+        }
     }
     /*  Updates are acknowledged only once what they changed is committed. */
     int fd = -1;
@@ -361,12 +386,20 @@ main (int argc, char **argv)
         log_error ("cannot load the state: %s", cairn_strerror_last ());
         goto done;
     }
-    srv.httpd = httpd_new (s_ip, (int) s_api_port);
+    httpd_options_t http_options = {
+        .tls_cert = s_http_tls_cert && *s_http_tls_cert ? s_http_tls_cert : NULL,
+        .tls_key = s_http_tls_key && *s_http_tls_key ? s_http_tls_key : NULL,
+        .token_file = s_http_token_file && *s_http_token_file ? s_http_token_file : NULL,
+    };
+    srv.httpd = httpd_new_with (s_ip, (int) s_api_port, &http_options);
     if (!srv.httpd) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }
-    snprintf (srv.api_address, sizeof srv.api_address, "%s:%d",
+    /*  With TLS the advertised address carries its scheme (clients read
+        it from the framework's label).                                 */
+    snprintf (srv.api_address, sizeof srv.api_address, "%s%s:%d",
+              httpd_tls (srv.httpd) ? "https://" : "",
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
     srv.api = api_new (srv.httpd, srv.service);
     srv.loop = zloop_new ();
