@@ -1,6 +1,7 @@
 # doc: the protocol specification, the architecture and the framework
 # library's guide, installed in $(docdir) and shipped in the tarball.
 dist_doc_DATA += doc/protocol.md doc/architecture.md doc/performance.md doc/libframework.md \
+	doc/security.md \
 	doc/operations.md
 
 # Rewrites the generated tables of doc/protocol.md from the codec (see

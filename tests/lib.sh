@@ -29,6 +29,13 @@ _stopped=0
 # reports too. Keep any value the caller set.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+# The tests run as root and keep their files in $T (mode 0700), and their
+# schedulers name users that may not exist: agents run tasks as root, said
+# explicitly, where by default they would switch to the user a task names
+# or else run it as nobody (doc/security.md). security-tasks.sh unsets
+# both to test the defaults.
+export CAIRN_AGENT_DEFAULT_USER=${CAIRN_AGENT_DEFAULT_USER-root}
+export CAIRN_AGENT_SWITCH_USER=${CAIRN_AGENT_SWITCH_USER-false}
 
 ok () {                 # ok COND-STATUS DESCRIPTION  (use: cmd; ok $? "desc")
     _tap_n=$((_tap_n + 1))

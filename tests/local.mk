@@ -151,3 +151,4 @@ include tests/vm/local.mk
 include tests/library.mk
 include tests/operator.mk
 include tests/fuzz/local.mk
+include tests/security.mk

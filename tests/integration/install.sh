@@ -54,6 +54,7 @@ share/doc/cairn/libframework.md
 share/doc/cairn/operations.md
 share/doc/cairn/performance.md
 share/doc/cairn/protocol.md
+share/doc/cairn/security.md
 share/doc/cairn/service.md
 share/man/man1/cairn-batch.1
 share/man/man1/cairn-service.1
@@ -101,11 +102,12 @@ for f in master agent; do
     jq -e 'type == "object"' "$root/etc/cairn/$f.json" >/dev/null
     ok $? "etc/cairn/$f.json is a JSON object"
 done
+# The example's credential files are not there: empty values unset them.
 start_master --config="$root/etc/cairn/master.json" --ip=127.0.0.1 --advertise-ip=127.0.0.1 \
-    --weights=prod=3
+    --weights=prod=3 --http-token-file= --curve-secret= --curve-allow-dir=
 ok $? "the master runs with the example master.json"
 start_agent node1 --config="$root/etc/cairn/agent.json" --master="$MASTER" --advertise-ip=127.0.0.1 \
-    --resources="cpus:1;mem:256"
+    --resources="cpus:1;mem:256" --master-public-key= --curve-cert=
 ok $? "an agent runs with the example agent.json"
 is "$(master_state | jq -r '.agents[0].attributes.rack // .agents[0].attributes[0].value // empty')" "r1" \
    "the agent took its attributes from the file"
