@@ -19,6 +19,9 @@ make -j"$(nproc)" -s >/dev/null
 B=$(pwd)
 
 T=$(mktemp -d /tmp/cairn-demo.XXXXXX)
+# Tasks run as nobody (the agents' --default-user): they must be able to
+# reach their sandboxes below this directory.
+chmod 711 "$T"
 PIDS=()
 cleanup () {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
