@@ -1055,14 +1055,9 @@ cairn_driver_set_credentials (cairn_driver_t *self, const char *master_public_ke
     pthread_mutex_unlock (&self->lock);
     if (started)
         return error_set (EALREADY, "set the credentials before starting the driver");
-    zcert_t *server = transport_cert_load (master_public_key, false);
-    if (!server)
+    zcert_t *server, *cert;
+    if (transport_cert_pair (master_public_key, cert_file, &server, &cert) < 0)
         return -1;
-    zcert_t *cert = transport_cert_load (cert_file, true);
-    if (!cert) {
-        zcert_destroy (&server);
-        return -1;
-    }
     zcert_destroy (&self->cert);
     free (self->server_key);
     self->cert = cert;

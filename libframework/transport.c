@@ -239,17 +239,28 @@ transport_cert_load (const char *path, bool need_secret)
 }
 
 int
+transport_cert_pair (const char *master_public_key, const char *cert_file, zcert_t **server,
+                     zcert_t **cert)
+{
+    assert (master_public_key && cert_file && server && cert);
+    *server = transport_cert_load (master_public_key, false);
+    if (!*server)
+        return -1;
+    *cert = transport_cert_load (cert_file, true);
+    if (!*cert) {
+        zcert_destroy (server);
+        return -1;
+    }
+    return 0;
+}
+
+int
 transport_curve_client (zsock_t *sock, const char *master_public_key, const char *cert_file)
 {
     assert (sock && master_public_key && cert_file);
-    zcert_t *server = transport_cert_load (master_public_key, false);
-    if (!server)
+    zcert_t *server, *cert;
+    if (transport_cert_pair (master_public_key, cert_file, &server, &cert) < 0)
         return -1;
-    zcert_t *cert = transport_cert_load (cert_file, true);
-    if (!cert) {
-        zcert_destroy (&server);
-        return -1;
-    }
     zcert_apply (cert, sock);
     zsock_set_curve_serverkey (sock, zcert_public_txt (server));
     zcert_destroy (&cert);

@@ -74,6 +74,11 @@ int transport_recv_from (zsock_t *sock, bool is_router, route_t *route,
     an error. NULL with errno and a sentence naming the file.             */
 zcert_t *transport_cert_load (const char *path, bool need_secret);
 
+/*  Loads the master's public key and the client's pair: 0, or -1 (with
+    the error set by transport_cert_load) and nothing to free.           */
+int transport_cert_pair (const char *master_public_key, const char *cert_file, zcert_t **server,
+                         zcert_t **cert);
+
 /*  Makes sock a CURVE client of the master whose public key is in
     master_public_key, with the key pair in cert_file. Call before
     connecting. Returns 0, or -1 with errno and a sentence.               */
