@@ -162,15 +162,6 @@ checkpoint_path (checkpoint_t *self)
     return store_path (self->store);
 }
 
-/*  Records a failed bind and clears the statement.                        */
-static int
-s_bind_fail (checkpoint_t *self, sqlite3_stmt *stmt, int rc, const char *what)
-{
-    store_fail (self->store, rc, what);
-    store_reset (stmt);
-    return -1;
-}
-
 /*  Encodes msg as header + body into one malloc'd blob. -1 + EINVAL.     */
 static int
 s_encode (checkpoint_t *self, const proto_msg_t *msg, const char *key, char **blob,
@@ -222,7 +213,7 @@ s_has_task (checkpoint_t *self, const char *key)
 {
     int rc = sqlite3_bind_text (self->has_task, 1, key, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
-        return s_bind_fail (self, self->has_task, rc, "looking up a task");
+        return store_bind_fail (self->store, self->has_task, rc, "looking up a task");
     int found = store_next (self->store, self->has_task, "looking up a task");
     if (found == 1)
         store_reset (self->has_task);
@@ -238,7 +229,7 @@ checkpoint_set_meta (checkpoint_t *self, const char *name, const char *value)
     int rc;
     if ((rc = sqlite3_bind_text (self->set_meta, 1, name, -1, SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_text (self->set_meta, 2, value, -1, SQLITE_STATIC)) != SQLITE_OK)
-        return s_bind_fail (self, self->set_meta, rc, "setting a meta value");
+        return store_bind_fail (self->store, self->set_meta, rc, "setting a meta value");
     return store_change (self->store, self->set_meta, "setting a meta value") < 0 ? -1 : 0;
 }
 
@@ -249,7 +240,7 @@ checkpoint_get_meta (checkpoint_t *self, const char *name)
     assert (name);
     int rc = sqlite3_bind_text (self->get_meta, 1, name, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK) {
-        s_bind_fail (self, self->get_meta, rc, "reading a meta value");
+        store_bind_fail (self->store, self->get_meta, rc, "reading a meta value");
         return NULL;
     }
     int found = store_next (self->store, self->get_meta, "reading a meta value");
@@ -304,7 +295,7 @@ checkpoint_put_task (checkpoint_t *self, const checkpoint_task_t *task)
         || (rc = sqlite3_bind_int64 (st, 8, task->task_pid)) != SQLITE_OK
         || (rc = sqlite3_bind_text (st, 9, state, -1, SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_int (st, 10, task->kill_requested ? 1 : 0)) != SQLITE_OK) {
-        s_bind_fail (self, st, rc, "recording a task");
+        store_bind_fail (self->store, st, rc, "recording a task");
         goto done;
     }
     if (store_change (self->store, st, "recording a task") < 0)
@@ -327,7 +318,7 @@ checkpoint_remove_task (checkpoint_t *self, const char *key)
     assert (key);
     int rc = sqlite3_bind_text (self->remove_task, 1, key, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
-        return s_bind_fail (self, self->remove_task, rc, "removing a task");
+        return store_bind_fail (self->store, self->remove_task, rc, "removing a task");
     int changed = store_change (self->store, self->remove_task, "removing a task");
     if (changed < 0)
         return -1;
@@ -364,7 +355,7 @@ checkpoint_append_update (checkpoint_t *self, const char *key, int64_t seq,
         || (rc = sqlite3_bind_int64 (st, 2, seq)) != SQLITE_OK
         || (rc = sqlite3_bind_text (st, 3, status->uuid, -1, SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_blob64 (st, 4, blob, size, SQLITE_STATIC)) != SQLITE_OK) {
-        s_bind_fail (self, st, rc, "recording a status update");
+        store_bind_fail (self->store, st, rc, "recording a status update");
         goto done;
     }
     int changed = store_change (self->store, st, "recording a status update");
@@ -399,7 +390,7 @@ checkpoint_remove_update (checkpoint_t *self, const char *key, const char *uuid)
     if ((rc = sqlite3_bind_text (self->remove_update, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_text (self->remove_update, 2, uuid, -1,
                                     SQLITE_STATIC)) != SQLITE_OK)
-        return s_bind_fail (self, self->remove_update, rc, "removing a status update");
+        return store_bind_fail (self->store, self->remove_update, rc, "removing a status update");
     int changed = store_change (self->store, self->remove_update, "removing a status update");
     if (changed < 0)
         return -1;

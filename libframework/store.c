@@ -164,6 +164,14 @@ store_fail (store_t *self, int rc, const char *what)
     return -1;
 }
 
+int
+store_bind_fail (store_t *self, sqlite3_stmt *stmt, int rc, const char *what)
+{
+    store_fail (self, rc, what);
+    store_reset (stmt);                 /* keeps errno */
+    return -1;
+}
+
 void
 store_reset (sqlite3_stmt *stmt)
 {

@@ -99,6 +99,10 @@ void store_reset (sqlite3_stmt *stmt);
     EACCES, ENOSPC, EIO, EPROTO, EINVAL...). Use it for bind failures.    */
 int store_fail (store_t *self, int rc, const char *what);
 
+/*  store_fail for a bind that failed on stmt, which is then reset (its
+    other bindings cleared) so it can be used again. Returns -1.         */
+int store_bind_fail (store_t *self, sqlite3_stmt *stmt, int rc, const char *what);
+
 /*  Makes the changes since the last commit durable: one transaction, one
     fdatasync (a few more in the rare commit that also checkpoints the
     WAL), whatever the number of changes. Returns the number of changes

@@ -173,22 +173,13 @@ registry_load (registry_t *self, void (*fn) (const registry_agent_t *agent, void
     return rc < 0 ? -1 : count;
 }
 
-/*  Records a failed bind and clears the statement.                        */
-static int
-s_bind_fail (registry_t *self, sqlite3_stmt *stmt, int rc, const char *what)
-{
-    store_fail (self->store, rc, what);
-    store_reset (stmt);
-    return -1;
-}
-
 /*  Where an agent stands, or -1 on error.                                 */
 static int
 s_state_of (registry_t *self, const char *id)
 {
     int rc = sqlite3_bind_text (self->state, 1, id, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
-        return s_bind_fail (self, self->state, rc, "looking up an agent");
+        return store_bind_fail (self->store, self->state, rc, "looking up an agent");
     int found = store_next (self->store, self->state, "looking up an agent");
     if (found <= 0)
         return found < 0 ? -1 : RECORD_UNKNOWN;
@@ -211,7 +202,7 @@ registry_admit_agent (registry_t *self, const char *id, const char *hostname,
         || (rc = sqlite3_bind_text (self->admit, 3, http_address ? http_address : "", -1,
                                     SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_double (self->admit, 4, now)) != SQLITE_OK)
-        return s_bind_fail (self, self->admit, rc, "admitting an agent");
+        return store_bind_fail (self->store, self->admit, rc, "admitting an agent");
     int changed = store_change (self->store, self->admit, "admitting an agent");
     if (changed != 0)
         return changed < 0 ? -1 : 0;
@@ -234,7 +225,7 @@ registry_mark_gone (registry_t *self, const char *id, const char *reason, double
         || (rc = sqlite3_bind_double (self->gone, 2, now)) != SQLITE_OK
         || (rc = sqlite3_bind_text (self->gone, 3, reason ? reason : "", -1,
                                     SQLITE_STATIC)) != SQLITE_OK)
-        return s_bind_fail (self, self->gone, rc, "marking an agent gone");
+        return store_bind_fail (self->store, self->gone, rc, "marking an agent gone");
     int changed = store_change (self->store, self->gone, "marking an agent gone");
     if (changed != 0)
         return changed < 0 ? -1 : 0;
@@ -259,7 +250,7 @@ registry_drain_agent (registry_t *self, const char *id, bool draining, int64_t g
                           : sqlite3_bind_null (self->drain, 2)) != SQLITE_OK
         || (rc = draining ? sqlite3_bind_double (self->drain, 3, since)
                           : sqlite3_bind_null (self->drain, 3)) != SQLITE_OK)
-        return s_bind_fail (self, self->drain, rc, "recording a drain");
+        return store_bind_fail (self->store, self->drain, rc, "recording a drain");
     int changed = store_change (self->store, self->drain, "recording a drain");
     if (changed != 0)
         return changed < 0 ? -1 : 0;
@@ -280,7 +271,7 @@ registry_forget_agent (registry_t *self, const char *id)
     assert (id);
     int rc = sqlite3_bind_text (self->forget, 1, id, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
-        return s_bind_fail (self, self->forget, rc, "forgetting an agent");
+        return store_bind_fail (self->store, self->forget, rc, "forgetting an agent");
     int changed = store_change (self->store, self->forget, "forgetting an agent");
     if (changed != 0)
         return changed < 0 ? -1 : 0;

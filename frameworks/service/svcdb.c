@@ -150,21 +150,13 @@ svcdb_path (svcdb_t *self)
     return store_path (self->store);
 }
 
-static int
-s_bind_fail (svcdb_t *self, sqlite3_stmt *stmt, int rc, const char *what)
-{
-    store_fail (self->store, rc, what);
-    store_reset (stmt);
-    return -1;
-}
-
 char *
 svcdb_get_meta (svcdb_t *self, const char *name)
 {
     assert (self && name);
     int rc = sqlite3_bind_text (self->get_meta, 1, name, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK) {
-        s_bind_fail (self, self->get_meta, rc, "reading meta");
+        store_bind_fail (self->store, self->get_meta, rc, "reading meta");
         return NULL;
     }
     rc = store_next (self->store, self->get_meta, "reading meta");
@@ -188,7 +180,7 @@ svcdb_set_meta (svcdb_t *self, const char *name, const char *value)
     if (rc == SQLITE_OK && value)
         rc = sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
-        return s_bind_fail (self, stmt, rc, "writing meta");
+        return store_bind_fail (self->store, stmt, rc, "writing meta");
     return store_change (self->store, stmt, "writing meta") < 0 ? -1 : 0;
 }
 
@@ -204,7 +196,7 @@ svcdb_put (svcdb_t *self, svcdb_table_t table, const char *key, const char *app_
             && (rc = sqlite3_bind_int64 (stmt, 2, version)) != SQLITE_OK)
         || (rc = sqlite3_bind_text (stmt, 3, app_id, -1, SQLITE_STATIC)) != SQLITE_OK
         || (rc = sqlite3_bind_text (stmt, 4, doc, -1, SQLITE_STATIC)) != SQLITE_OK)
-        return s_bind_fail (self, stmt, rc, s_table_names[table]);
+        return store_bind_fail (self->store, stmt, rc, s_table_names[table]);
     return store_change (self->store, stmt, s_table_names[table]) < 0 ? -1 : 0;
 }
 
@@ -217,7 +209,7 @@ svcdb_delete (svcdb_t *self, svcdb_table_t table, const char *key, int64_t versi
     if ((rc = sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC)) != SQLITE_OK
         || (table == SVCDB_VERSIONS
             && (rc = sqlite3_bind_int64 (stmt, 2, version)) != SQLITE_OK))
-        return s_bind_fail (self, stmt, rc, s_table_names[table]);
+        return store_bind_fail (self->store, stmt, rc, s_table_names[table]);
     return store_change (self->store, stmt, s_table_names[table]) < 0 ? -1 : 0;
 }
 
