@@ -331,7 +331,9 @@ int cairn_driver_abort (cairn_driver_t *self);
     Called from one of the driver's own callbacks it cannot wait for
     itself: it returns the current status at once, with errno EDEADLK.     */
 cairn_driver_status_t cairn_driver_join (cairn_driver_t *self);
-/*  The driver's status now, without waiting.                              */
+/*  The driver's status now, without waiting. STOPPED only once the I/O
+    and the callback threads have ended, as join waits for: inside a
+    callback on the driver's own thread it is never STOPPED.               */
 cairn_driver_status_t cairn_driver_status (cairn_driver_t *self);
 /*  start + join.                                                          */
 cairn_driver_status_t cairn_driver_run (cairn_driver_t *self);

@@ -1188,6 +1188,11 @@ cairn_driver_status (cairn_driver_t *self)
         return CAIRN_DRIVER_NOT_STARTED;
     pthread_mutex_lock (&self->lock);
     cairn_driver_status_t status = self->status;
+    /*  Stopped means what join waits for: no I/O and no callback left.
+        The I/O thread ends first; a callback still running (the one that
+        asks, when it called stop) keeps the driver RUNNING.              */
+    if (status == CAIRN_DRIVER_STOPPED && (self->io_running || self->cb_running))
+        status = CAIRN_DRIVER_RUNNING;
     pthread_mutex_unlock (&self->lock);
     return status;
 }
