@@ -322,7 +322,10 @@ void cairn_driver_destroy (cairn_driver_t **self_p);
 int cairn_driver_start (cairn_driver_t *self);
 /*  Stops the driver. Without failover the framework is torn down: its
     tasks are killed. With failover it only disconnects, and its tasks
-    keep running for its failover timeout.                                 */
+    keep running for its failover timeout. The goodbye to the master is
+    sent (given up to 2 s to leave) before cairn_driver_join returns;
+    the master acts on it when it arrives, so its /state may show the
+    framework for a moment after the program has exited.                 */
 int cairn_driver_stop (cairn_driver_t *self, bool failover);
 /*  Stops callbacks at once without telling the master (as a crash would);
     join returns CAIRN_DRIVER_ABORTED.                                     */

@@ -133,6 +133,19 @@ run_bg () {
     eval "PID_$name=$!"
 }
 
+# jq_e ARGS...: `jq -e ARGS` on standard input, failing (status 4) when the
+# input is empty. jq 1.6 exits 0 when it reads nothing at all, so
+# `curl ... | jq -e COND` would pass whenever curl got no answer, and a
+# wait_for on it would end before the condition held. Exported, so
+# `wait_for N bash -c "... | jq_e ..."` can use it.
+jq_e () {
+    local input
+    input=$(cat)
+    [ -n "$input" ] || return 4
+    jq -e "$@" <<<"$input"
+}
+export -f jq_e
+
 http_get () {           # http_get URL: prints the body, fails on non-2xx
     curl -sf --max-time 10 "$1"
 }
@@ -194,7 +207,7 @@ restart_agent () {
 }
 
 agent_registered () {
-    master_state | jq -e --arg h "$1" \
+    master_state | jq_e --arg h "$1" \
         '.agents | map(select(.hostname == $h and .state == "ACTIVE")) | length == 1'
 }
 

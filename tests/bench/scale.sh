@@ -115,7 +115,8 @@ for f in $FWS; do
     emit "allocation at $BIG agents x $f frameworks: revive to offers for every agent" \
         "$(jq .revive_to_offers_ms <<<"$r")" ms "time in allocation runs" "$ms"
     # The frameworks left (torn down): wait for their offers to come back.
-    wait_for 60 test "$(metric cairn_master_offers_outstanding)" = 0 || true
+    no_offers_out () { [ "$(metric cairn_master_offers_outstanding)" = 0 ]; }
+    wait_for 60 no_offers_out || true
 done
 
 # Launch latency at BIG agents, the same load as on the idle cluster.

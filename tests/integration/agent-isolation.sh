@@ -44,7 +44,7 @@ is "$(grep '^user' "$sandbox/stdout")" "user nobody" "it runs as its framework's
 ok "$([ -e "$sandbox/tmp/x" ]; echo $?)" "its /tmp is the sandbox's tmp"
 [ ! -e /tmp/x ] || [ "$(stat -c %U /tmp/x)" != nobody ]
 ok $? "and not the host's /tmp"
-usage () { master_state | jq -e '.tasks[] | select(.id == "ns-1") | .usage.mem_bytes > 0'; }
+usage () { master_state | jq_e '.tasks[] | select(.id == "ns-1") | .usage.mem_bytes > 0'; }
 wait_for 10 usage
 ok $? "the master shows the task's memory usage, sampled by the agent"
 like "$(http_get "http://$(agent_http agent1)/metrics")" 'cairn_agent_task_memory_bytes\{framework_id="[^"]+",task_id="ns-1"\} [0-9]+' \

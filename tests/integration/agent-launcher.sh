@@ -42,7 +42,7 @@ ok $? "a new launcher takes over ($(launcher_of "$PID_a1"))"
 kill -TERM "$PID_a1"
 wait "$PID_a1" 2>/dev/null
 a1_gone () {
-    master_state | jq -e '[.agents[] | select(.hostname == "a1" and .state == "ACTIVE")] | length == 0'
+    master_state | jq_e '[.agents[] | select(.hostname == "a1" and .state == "ACTIVE")] | length == 0'
 }
 wait_for 30 a1_gone
 ok $? "the master sees a1 go"

@@ -67,7 +67,7 @@ is "$("$C" logs --tail=2 lines | paste -sd' ')" "out4 out5" "--tail=2 prints the
 # everything and ends when the task does.
 "$C" run --name=slow -- sh -c 'for i in 1 2 3; do echo tick$i; sleep 1; done' >"$T/slow.run" 2>&1 &
 runpid=$!
-wait_for 20 sh -c "'$C' --json task slow | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task slow | jq_e '.state == \"TASK_RUNNING\"'"
 ok $? "the slow task runs"
 timeout 30 "$C" logs --follow slow >"$T/follow.out" 2>"$T/follow.err"
 is "$?" "0" "cairn logs --follow returns when the task ends"
@@ -91,13 +91,13 @@ is "$("$C" --json tasks --framework="$fw" | jq -r 'map(.id) | join(",")')" "hell
 like "$("$C" tasks)" "FINISHED" "cairn tasks prints a table"
 like "$("$C" frameworks)" "cairn-run" "cairn frameworks lists the one-shot frameworks"
 is "$("$C" --json frameworks | jq -r 'map(.name) | unique | join(",")')" "cairn-run" "--json too"
-"$C" state | jq -e '.agents and .frameworks' >/dev/null
+"$C" state | jq_e '.agents and .frameworks' >/dev/null
 ok $? "cairn state prints the master's /state"
 
 # --- kill and teardown ---------------------------------------------------
 "$C" run --name=victim -- sleep 300 >/dev/null 2>"$T/victim.err" &
 victim=$!
-wait_for 20 sh -c "'$C' --json task victim | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task victim | jq_e '.state == \"TASK_RUNNING\"'"
 ok $? "a long task runs"
 "$C" kill victim
 is "$?" "0" "cairn kill"
@@ -113,7 +113,7 @@ is "$?" "1" "killing it again fails (exit 1)"
 # ends with the task's status.
 "$C" run --name=interrupted -- sleep 300 >/dev/null 2>"$T/int.err" &
 ipid=$!
-wait_for 20 sh -c "'$C' --json task interrupted | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task interrupted | jq_e '.state == \"TASK_RUNNING\"'"
 kill -TERM $ipid
 wait_for 20 sh -c "! kill -0 $ipid"
 ok $? "SIGTERM to cairn run ends it"
@@ -124,11 +124,11 @@ like "$(cat "$T/int.err")" "killing task interrupted" "cairn run says so"
 
 "$C" run --name=torndown -- sleep 300 >/dev/null 2>&1 &
 tpid=$!
-wait_for 20 sh -c "'$C' --json task torndown | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task torndown | jq_e '.state == \"TASK_RUNNING\"'"
 fwid=$("$C" --json task torndown | jq -r .framework_id)
 "$C" teardown "$fwid"
 is "$?" "0" "cairn teardown FRAMEWORK"
-wait_for 20 sh -c "'$C' --json task torndown | jq -e '.state == \"TASK_KILLED\"'"
+wait_for 20 bash -c "'$C' --json task torndown | jq_e '.state == \"TASK_KILLED\"'"
 ok $? "its task is killed"
 wait_for 20 sh -c "! kill -0 $tpid"
 ok $? "and the framework's process (cairn run) ends"
@@ -139,16 +139,16 @@ is "$?" "1" "tearing it down again fails (exit 1)"
 # --- drain, across a master restart, and undrain -------------------------
 "$C" run --name=drained --cpus=2 -- sleep 300 >/dev/null 2>&1 &
 dpid=$!
-wait_for 20 sh -c "'$C' --json task drained | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task drained | jq_e '.state == \"TASK_RUNNING\"'"
 dagent=$("$C" --json task drained | jq -r .agent_id)
 dhost=$("$C" --json agents | jq -r --arg a "$dagent" '.[] | select(.id == $a) | .hostname')
 other=$([ "$dhost" = a1 ] && echo a2 || echo a1)
 "$C" agent drain "$dagent" --grace=1s
 is "$?" "0" "cairn agent drain ID --grace=1s"
-wait_for 20 sh -c "'$C' --json task drained | jq -e '.state == \"TASK_KILLED\"'"
+wait_for 20 bash -c "'$C' --json task drained | jq_e '.state == \"TASK_KILLED\"'"
 ok $? "the draining agent's task is killed after the grace"
 wait $dpid 2>/dev/null
-wait_for 10 sh -c "'$C' --json agents | jq -e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"DRAINED\"'"
+wait_for 10 bash -c "'$C' --json agents | jq_e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"DRAINED\"'"
 ok $? "the agent is DRAINED once no task is left"
 like "$("$C" agents)" "$dhost +DRAINED" "cairn agents shows it"
 like "$(http_get "http://$MASTER_HTTP/metrics")" "cairn_master_agents_draining 1" "/metrics counts it"
@@ -157,11 +157,11 @@ is "$(cat "$T/elsewhere.out")" "$other" "new work goes to the other agent ($othe
 stop_master
 restart_master
 ok $? "the master restarts"
-wait_for 30 sh -c "'$C' --json agents | jq -e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"DRAINED\" or .state == \"DRAINING\"'"
+wait_for 30 bash -c "'$C' --json agents | jq_e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"DRAINED\" or .state == \"DRAINING\"'"
 ok $? "the drain survives the master restart"
 "$C" agent undrain "$dagent"
 is "$?" "0" "cairn agent undrain"
-wait_for 10 sh -c "'$C' --json agents | jq -e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"ACTIVE\"'"
+wait_for 10 bash -c "'$C' --json agents | jq_e --arg a '$dagent' '.[] | select(.id == \$a) | .state == \"ACTIVE\"'"
 ok $? "the agent is ACTIVE again"
 "$C" agent undrain "$dagent" >/dev/null 2>&1
 is "$?" "0" "undrain is idempotent: again, exit 0"
@@ -172,7 +172,7 @@ a3=$("$C" --json agents | jq -r '.[] | select(.hostname == "a3") | .id')
 kill -TERM "$PID_a3"; wait "$PID_a3" 2>/dev/null
 "$C" agent gone "$a3"
 is "$?" "0" "cairn agent gone ID"
-wait_for 10 sh -c "! '$C' --json agents | jq -e --arg a '$a3' '.[] | select(.id == \$a and .state == \"ACTIVE\")'"
+wait_for 10 bash -c "'$C' --json agents | jq_e --arg a '$a3' '[.[] | select(.id == \$a and .state == \"ACTIVE\")] | length == 0'"
 ok $? "the gone agent is no longer active"
 "$C" agent gone nosuchagent >/dev/null 2>"$T/err"
 is "$?" "1" "marking an unknown agent gone fails (exit 1)"
@@ -180,7 +180,7 @@ is "$?" "1" "marking an unknown agent gone fails (exit 1)"
 # --- top -----------------------------------------------------------------
 "$C" run --name=busy -- sh -c 'while :; do :; done' >/dev/null 2>&1 &
 bpid=$!
-wait_for 20 sh -c "'$C' --json task busy | jq -e '.state == \"TASK_RUNNING\"'"
+wait_for 20 bash -c "'$C' --json task busy | jq_e '.state == \"TASK_RUNNING\"'"
 out=$(timeout 30 "$C" top --iterations=2 --interval=500ms)
 is "$?" "0" "cairn top --iterations=2 ends by itself"
 like "$out" "cpus \[" "it shows CPU utilization as a bar"
@@ -202,7 +202,7 @@ for type in TASK_ADDED TASK_UPDATED AGENT_ADDED AGENT_UPDATED FRAMEWORK_ADDED FR
     grep -q "\"type\": *\"$type\"" "$T/events.log"
     ok $? "cairn events --follow saw $type"
 done
-grep '^{' "$T/events.log" | jq -e . >/dev/null
+grep '^{' "$T/events.log" | jq_e . >/dev/null
 ok $? "every --json event line is JSON"
 grep -q '"state": *"TASK_KILLED"' "$T/events.log"
 ok $? "including the kill's TASK_KILLED"

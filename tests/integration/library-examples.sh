@@ -51,7 +51,11 @@ for i in 1 2 3; do
 done
 is "$(tail -1 "$T/tutorial.out")" "tutorial: 3 of 3 tasks finished" "tutorial: its summary line"
 fw=$(awk '/registered as framework/ { print $NF; exit }' "$T/tutorial.out")
-is "$(fw_field "$fw" removed)" "true" "tutorial: its framework is torn down at the end"
+# The goodbye left before the program exited; the master acts on it
+# when it arrives.
+torn_down () { [ "$(fw_field "$fw" removed)" = true ]; }
+wait_for 10 torn_down
+ok $? "tutorial: its framework is torn down at the end"
 run tutorial.fail "$MASTER" 'exit 4'
 is "$?" "1" "tutorial exits 1 when its tasks fail"
 like "$(out tutorial.fail)" "is TASK_FAILED: exited with status 4" "tutorial: reports the failure"
@@ -83,6 +87,8 @@ like "$(out failover.1)" "task keeper is TASK_RUNNING" "failover: keeper RUNNING
 like "$(out failover.1)" "stopping with failover" "failover: stops with failover"
 fw=$(awk '/resume with/ { getline; print $NF; exit }' "$T/failover.1.out")
 like "$fw" "^f-" "failover: prints its framework id ($fw)"
+fw_disconnected () { [ "$(fw_field "$fw" connected)" = false ]; }
+wait_for 10 fw_disconnected
 is "$(fw_field "$fw" connected) $(fw_field "$fw" removed) $(fw_field "$fw" failover_timeout_s)" \
    "false false 60" "/state: the framework is disconnected, not removed, failover timeout 60 s"
 is "$(task_state "$fw" keeper)" "TASK_RUNNING" "/state: keeper is still RUNNING"
@@ -95,7 +101,8 @@ like "$(out failover.2)" "task keeper is TASK_RUNNING \(REASON_RECONCILIATION\)"
 like "$(out failover.2)" "keeper survived the failover; tearing the framework down" \
      "failover: keeper survived"
 like "$(tail -1 "$T/failover.2.out")" "framework $fw torn down" "failover: torn down"
-wait_for 15 test "$(task_state "$fw" keeper)" = TASK_KILLED
+keeper_killed () { [ "$(task_state "$fw" keeper)" = TASK_KILLED ]; }
+wait_for 15 keeper_killed
 is "$(task_state "$fw" keeper)" "TASK_KILLED" "/state: teardown killed keeper"
 is "$(fw_field "$fw" removed)" "true" "/state: the framework is removed"
 run failover.3 "$MASTER" "$fw"

@@ -17,7 +17,7 @@ a1=$(master_state | jq -r '.agents[] | select(.hostname == "agent1") | .id')
 # Two long tasks, one per agent; each records its pid in its sandbox.
 run_bg hello "$HELLO_BIN" --master="$MASTER" --tasks=2 --resources="cpus:0.6;mem:64" \
     --command='echo $$ > "$CAIRN_SANDBOX/pid"; exec sleep 300'
-running () { master_state | jq -e '[.tasks[] | select(.state == "TASK_RUNNING")] | length == 2'; }
+running () { master_state | jq_e '[.tasks[] | select(.state == "TASK_RUNNING")] | length == 2'; }
 wait_for 30 running
 ok $? "two tasks run, one on each agent"
 pidfile=$(find "$T/agent1/sandboxes" -name pid | head -1)
@@ -76,7 +76,7 @@ stop_master
 restart_master
 is "$(master_state | jq -r '.agents[] | select(.hostname == "agent2") | .state')" "RECOVERING" \
    "after the next restart agent2 is RECOVERING"
-unreachable () { master_state | jq -e '.agents[] | select(.hostname == "agent2") | .state == "UNREACHABLE"'; }
+unreachable () { master_state | jq_e '.agents[] | select(.hostname == "agent2") | .state == "UNREACHABLE"'; }
 wait_for 15 unreachable
 ok $? "and UNREACHABLE once the re-registration timeout passed"
 like "$(http_get "http://$MASTER_HTTP/metrics")" 'cairn_master_agents\{state="gone"\} 1' \

@@ -68,7 +68,7 @@ if grep -qx out "$sb3" 2>/dev/null; then ok 1 "no output leaked"; else ok 0 "no 
 start_agent a2 --resources="cpus:2;mem:1024" --no-switch-user
 ok_or_bail $? "an agent with --no-switch-user starts"
 kill -TERM "$PID_a1"        # the next task goes to a2
-a1_gone () { master_state | jq -e '[.agents[] | select(.hostname == "a1" and .state == "ACTIVE")] | length == 0'; }
+a1_gone () { master_state | jq_e '[.agents[] | select(.hostname == "a1" and .state == "ACTIVE")] | length == 0'; }
 wait_for 20 a1_gone
 ok $? "agent a1 stops; only a2 is left"
 run_task noswitch --user=daemon

@@ -108,7 +108,7 @@ ports_ok=$(jq -r '[.tasks[] | (.host | ltrimstr("a")) as $i | .ports[0] | tostri
 is "$ports_ok" true "each on a port from its own agent's range"
 is "$(master_state | jq --arg f "$fwid" '[.tasks[] | select(.framework_id == $f)] | length')" 3 \
    "the master lists 3 tasks of the framework"
-wait_for 10 sh -c "curl -sf http://$SVC/health | jq -e .suppressed"
+wait_for 10 bash -c "curl -sf http://$SVC/health | jq_e .suppressed"
 ok $? "satisfied, the framework suppresses offers"
 is "$(master_state | jq --arg f "$fwid" '.frameworks[] | select(.id == $f) | .offers')" 0 \
    "and holds no offer"
@@ -132,7 +132,7 @@ pid=$(task_pid "$victim" web)
 like "$pid" '^[0-9]+$' "instance $victim runs as pid $pid"
 kill -KILL "$pid"
 replaced () {
-    api GET /v1/apps/web | jq -e --arg v "$victim" \
+    api GET /v1/apps/web | jq_e --arg v "$victim" \
         '.instances.healthy == 3 and .instances.live == 3 and ([.tasks[].id] | index($v) == null)'
 }
 wait_for 60 replaced

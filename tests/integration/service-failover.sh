@@ -67,7 +67,7 @@ kill -KILL "$vpid"
 wait "$vpid" 2>/dev/null
 ok 0 "agent $vhost (running $victim) is killed; $free_host is free"
 unreachable () {
-    api GET /v1/apps/keep | jq -e --arg v "$victim" \
+    api GET /v1/apps/keep | jq_e --arg v "$victim" \
         '.tasks[] | select(.id == $v) | .unreachable_since != null'
 }
 wait_for 30 unreachable
@@ -75,7 +75,7 @@ ok $? "cairn-service sees $victim unreachable"
 is "$(api GET /v1/apps/keep | jq '[.tasks[] | select(.killing == false)] | length')" 2 \
    "and does not replace it before --unreachable-delay"
 moved () {
-    api GET /v1/apps/keep | jq -e --arg h "$free_host" \
+    api GET /v1/apps/keep | jq_e --arg h "$free_host" \
         '.instances.healthy == 2 and ([.tasks[] | select(.killing == false) | .host] | index($h) != null)'
 }
 wait_for 60 moved
@@ -83,7 +83,7 @@ ok $? "after the delay its instance runs, healthy, on $free_host"
 restart_agent "$vhost" 2 --resources="cpus:2;mem:1024;ports:[18${vhost#a}00-18${vhost#a}19]"
 ok $? "agent $vhost comes back, with $victim still running on it"
 victim_gone () {
-    master_state | jq -e --arg v "$victim" \
+    master_state | jq_e --arg v "$victim" \
         '([.tasks[] | select(.id == $v)] | length == 0) and
          ([.completed_tasks[] | select(.id == $v and .state == "TASK_KILLED")] | length == 1)'
 }
@@ -110,7 +110,7 @@ is "$(fw_live_tasks "$fwid")" "$tasks" "the same tasks, nothing restarted"
 ## Torn down by an operator: a new framework, the instances started again
 curl -sf -X POST "http://$MASTER_HTTP/frameworks/teardown?framework_id=$fwid" >/dev/null
 ok $? "an operator tears framework $fwid down (its instances are killed)"
-anew () { api GET /health | jq -e --arg f "$fwid" '.registered and .framework_id != $f'; }
+anew () { api GET /health | jq_e --arg f "$fwid" '.registered and .framework_id != $f'; }
 wait_for 30 anew
 ok $? "cairn-service registers anew, as another framework"
 like "$(cat "$T/svc_3.log")" "the master refused framework $fwid" "saying why"

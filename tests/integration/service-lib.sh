@@ -73,7 +73,7 @@ stop_service () {
 }
 
 service_registered () {
-    curl -sf --max-time 5 "http://$SVC/health" | jq -e '.registered == true'
+    curl -sf --max-time 5 "http://$SVC/health" | jq_e '.registered == true'
 }
 
 api_status () {
@@ -102,7 +102,7 @@ svc () {
 
 app_healthy () {
     curl -sf --max-time 10 "http://$SVC/v1/apps/$1" \
-        | jq -e --argjson n "$2" '.instances.healthy == $n and .instances.live == $n'
+        | jq_e --argjson n "$2" '.instances.healthy == $n and .instances.live == $n'
 }
 
 # The deployment's state (running, succeeded, rolled_back, ...).

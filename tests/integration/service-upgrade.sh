@@ -107,7 +107,7 @@ out=$(svc update web "$T/v4.json")
 ok $? "version 4 checks a page that does not exist: never healthy"
 dep=$(grep -o 'd-[0-9a-f]*' <<<"$out" | head -1)
 stuck () {
-    api GET /v1/deployments/$dep | jq -e '.state == "running" and .progress.new == 1 and
+    api GET /v1/deployments/$dep | jq_e '.state == "running" and .progress.new == 1 and
                                            .progress.healthy == 2'
 }
 wait_for 30 stuck

@@ -6,7 +6,8 @@
     With --count, it sends N PING messages on one DEALER connection as
     fast as the socket takes them, never reading the PONGs, then keeps the
     connection open for --linger seconds (default 2) so that the master's
-    replies pile up. With --connections, it opens N DEALER connections and
+    replies pile up; SIGTERM or SIGINT ends the sending early. With
+    --connections, it opens N DEALER connections and
     holds them for --linger seconds. tests/integration/security-limits.sh
     drives it. Exit status: 0, or 2 on a usage error.                    */
 #include "config.h"
@@ -66,7 +67,7 @@ main (int argc, char **argv)
         zsock_connect (sock, "%s", endpoint);
         proto_msg_t *ping = proto_msg_new (PROTO_PING);
         long sent = 0;
-        while (sent < count) {
+        while (sent < count && !zsys_interrupted) {
             ping->u.ping.seq = sent;
             if (transport_send (sock, NULL, ping) == 0)
                 sent++;
