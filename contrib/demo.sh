@@ -59,7 +59,7 @@ for i in 1 2; do
         >"$T/agent$i.log" 2>&1 &
     PIDS+=($!)
 done
-wait_for sh -c "curl -sf http://127.0.0.1:$HTTP/state | jq -e '.agents | length == 2'"
+wait_for bash -o pipefail -c "curl -sf http://127.0.0.1:$HTTP/state | jq -e '.agents | length == 2'"
 "$B/cli/cairn" --master="$MASTER" agents
 
 echo
@@ -103,7 +103,7 @@ API=$(free_port)
 "$B/frameworks/service/cairn-service" --master="$MASTER" --api-port="$API" \
     --state-dir="$T/service" >"$T/service.log" 2>&1 &
 PIDS+=($!)
-wait_for sh -c "curl -sf http://127.0.0.1:$API/health | jq -e .registered"
+wait_for bash -o pipefail -c "curl -sf http://127.0.0.1:$API/health | jq -e .registered"
 cat >"$T/web.json" <<'EOF'
 { "id": "web", "cmd": "exec python3 -m http.server --bind 127.0.0.1 $PORT0",
   "instances": 2, "cpus": 0.2, "mem": 64, "ports": 1,
