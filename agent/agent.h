@@ -20,7 +20,7 @@
 typedef struct {
     const char *work_dir;
     const char *hostname;
-    const char *http_address;           /* "IP:PORT" told to the master */
+    const char *http_address;           /* "[https://]IP:PORT" told to the master */
     const char *shim_path;
     bool shim_launcher;                 /* shims as forks of a launcher (launcher.h) */
     const char *fetcher_path;           /* cairn-fetcher */

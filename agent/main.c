@@ -45,6 +45,7 @@ static bool s_switch_user;
 static char *s_default_user;
 static char *s_namespaces;
 static char *s_master_public_key, *s_curve_cert;
+static char *s_http_tls_cert, *s_http_tls_key;
 
 static const flag_t s_flags[] = {
     { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
@@ -60,6 +61,10 @@ static const flag_t s_flags[] = {
       "Address the master and clients use to reach this agent (default: --ip).", 0, 0 },
     { "http-port", FLAG_INT, &s_http_port, "5052", "PORT",
       "Port of the HTTP endpoint (/health, /state, /files); 0 picks a free one.", 0, 65535 },
+    { "http-tls-cert", FLAG_STRING, &s_http_tls_cert, NULL, "FILE",
+      "Serve HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
+    { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
+      "The PEM private key of --http-tls-cert.", 0, 0 },
     { "work-dir", FLAG_STRING, &s_work_dir, "/var/lib/cairn/agent", "DIR",
       "Directory for sandboxes and the agent's own state.", 0, 0 },
     { "resources", FLAG_STRING, &s_resources, NULL, "RESOURCES",
@@ -614,13 +619,21 @@ main (int argc, char **argv)
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }
-    srv.httpd = httpd_new (s_ip, (int) s_http_port);
+    httpd_options_t http_options = {
+        .tls_cert = s_http_tls_cert && *s_http_tls_cert ? s_http_tls_cert : NULL,
+        .tls_key = s_http_tls_key && *s_http_tls_key ? s_http_tls_key : NULL,
+    };
+    srv.httpd = httpd_new_with (s_ip, (int) s_http_port, &http_options);
     if (!srv.httpd) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }
+    /*  As the master's: with TLS the address the master and its clients
+        are told carries its scheme, so whoever reads this agent's files
+        knows to speak HTTPS; a bare HOST:PORT means plain HTTP.         */
     char http_address[300];
-    snprintf (http_address, sizeof http_address, "%s:%d",
+    snprintf (http_address, sizeof http_address, "%s%s:%d",
+              httpd_tls (srv.httpd) ? "https://" : "",
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
 
     srv.loop = zloop_new ();

@@ -470,11 +470,12 @@ s_cancel (int argc, char **argv, int argi)
     return rc;
 }
 
-/*  The agent's HTTP address, from the master's /state.                   */
+/*  The agent's HTTP address, from the master's /state. Both addresses
+    may carry "https://": URLs are made of them with httpc_url.           */
 static char *
 s_agent_http (const char *master_http, const char *agent_id)
 {
-    char *url = xasprintf ("http://%s/state", master_http);
+    char *url = httpc_url (master_http, "/state");
     long status = 0;
     json_t *state = NULL;
     char *http = NULL;
@@ -532,8 +533,9 @@ s_logs (int argc, char **argv, int argi)
     long long offset = 0;
     if (s_tail > 0) {
         /*  The file's size, to read only its end.                        */
-        char *url = xasprintf ("http://%s/files/browse?framework_id=%s&task_id=%s", agent, fw,
-                               id);
+        char *what = xasprintf ("/files/browse?framework_id=%s&task_id=%s", fw, id);
+        char *url = httpc_url (agent, what);
+        free (what);
         long status = 0;
         json_t *list = NULL;
         if (cli_request ("GET", url, NULL, &status, &list) == 0 && status == 200) {
@@ -548,8 +550,10 @@ s_logs (int argc, char **argv, int argi)
             offset = 0;
     }
     for (;;) {
-        char *url = xasprintf ("http://%s/files/read?framework_id=%s&task_id=%s&path=%s"
-                               "&offset=%lld", agent, fw, id, file, offset);
+        char *what = xasprintf ("/files/read?framework_id=%s&task_id=%s&path=%s&offset=%lld",
+                                fw, id, file, offset);
+        char *url = httpc_url (agent, what);
+        free (what);
         long status = 0;
         char *body = NULL;
         size_t size = 0;
@@ -701,7 +705,8 @@ static const flag_t s_client_flags[] = {
     { "token-file", FLAG_STRING, &s_token_file, NULL, "FILE",
       "Bearer token for the calls that change something (default $CAIRN_TOKEN_FILE).", 0, 0 },
     { "ca-file", FLAG_STRING, &s_ca_file, NULL, "FILE",
-      "CA certificates (PEM) for an https:// --api (default $CAIRN_CA_FILE).", 0, 0 },
+      "CA certificates (PEM) for an https:// --api, master or agent (default "
+      "$CAIRN_CA_FILE).", 0, 0 },
 };
 #define NCLIENT (sizeof s_client_flags / sizeof s_client_flags[0])
 

@@ -46,8 +46,9 @@ int cli_set_credentials (const char *token_file, const char *ca_file);
     printing why.                                                          */
 int cli_set_curve (const char *master_public_key, const char *curve_cert);
 
-/*  The master's HTTP address "HOST:PORT", asked over its endpoint; NULL
-    after printing why. Caller frees.                                      */
+/*  The master's HTTP address "HOST:PORT" ("https://HOST:PORT" when it
+    serves HTTPS), asked over its endpoint; NULL after printing why.
+    Caller frees; make URLs of it with httpc_url.                          */
 char *cli_master_http (void);
 
 /*  An HTTP request with an optional JSON body; on success returns 0 with
@@ -61,7 +62,8 @@ json_t *cli_master_get (const char *path);
     else NULL after printing the master's error. *status (may be NULL)
     gets the HTTP status (0 if unreachable).                               */
 json_t *cli_master_call (const char *method, const char *path, long *status);
-/*  "http://HOST:PORT" + path for the master; NULL after printing why.    */
+/*  The master's URL for path ("http://HOST:PORT" + path, or https:// when
+    it advertises that); NULL after printing why.                          */
 char *cli_master_url (const char *path);
 /*  A query-string value, percent-encoded (caller frees).                  */
 char *cli_escape (const char *s);

@@ -28,7 +28,8 @@ s_sleep_ms (int ms)
     nanosleep (&ts, NULL);
 }
 
-/*  The agent's URL for a file of the task's sandbox.                      */
+/*  The agent's URL for a file of the task's sandbox. The agent's address
+    carries "https://" when it serves HTTPS (httpc_url keeps it).         */
 static char *
 s_file_url (json_t *task, const char *endpoint, const char *file, int64_t offset,
             int64_t length)
@@ -37,10 +38,11 @@ s_file_url (json_t *task, const char *endpoint, const char *file, int64_t offset
     char *fw = cli_escape (cli_str (task, "framework_id"));
     char *id = cli_escape (cli_str (task, "id"));
     char *path = cli_escape (file);
-    char *url = xasprintf ("http://%s/files/%s?framework_id=%s&task_id=%s&path=%s"
-                           "&offset=%" PRId64 "&length=%" PRId64,
-                           cli_str (agent, "http_address"), endpoint, fw, id, path, offset,
-                           length);
+    char *what = xasprintf ("/files/%s?framework_id=%s&task_id=%s&path=%s"
+                            "&offset=%" PRId64 "&length=%" PRId64, endpoint, fw, id, path,
+                            offset, length);
+    char *url = httpc_url (cli_str (agent, "http_address"), what);
+    free (what);
     free (fw);
     free (id);
     free (path);

@@ -177,7 +177,7 @@ typedef struct {
 typedef struct {
     char *agent_id;                 /* "" for a new agent */
     char *hostname;
-    char *http_address;             /* "IP:PORT" */
+    char *http_address;             /* "IP:PORT", "https://IP:PORT" with TLS */
     char *version;                  /* software version */
     cairn_resources_t *resources;
     proto_kv_t attributes;

@@ -29,7 +29,7 @@ typedef struct {
     int64_t max_completed_tasks;        /* per framework */
     int64_t max_completed_frameworks;
     const cairn_resources_t *min_allocatable;
-    const char *http_address;           /* "IP:PORT" told to clients */
+    const char *http_address;           /* "[https://]IP:PORT" told to clients */
     registry_t *registry;               /* durable agent registry, or NULL */
     int64_t agent_reregister_timeout_ms; /* after a restart */
     int64_t max_tasks_per_launch;       /* 0: the codec's PROTO_MAX_TASKS */

@@ -3,10 +3,12 @@
     Owner side: requests wait in a list and go to the thread FETCH_WINDOW
     at a time over a pipe; each answer frees a slot. Thread
     side: blocking HTTP (httpc), one request at a time, with a cache of
-    agent id -> HTTP address filled from the master's /state.
+    agent id -> HTTP address filled from the master's /state. Addresses
+    are "HOST:PORT", or "https://HOST:PORT" for a daemon serving HTTPS:
+    URLs are made with httpc_url, which keeps the scheme.
 
     Pipe messages, owner -> thread:
-        ["MASTER"][host:port]
+        ["MASTER"][[https://]host:port]
         ["TAIL"][key][agent][framework][task][file][lines]
         ["COPY"][key][agent][framework][task][file][dest]
     thread -> owner:
@@ -45,7 +47,7 @@ struct _fetch_t {
 
 typedef struct {
     char *master_http;
-    zhashx_t *agents;           /* agent id -> "host:port" */
+    zhashx_t *agents;           /* agent id -> "[https://]host:port" */
 } worker_t;
 
 static int
@@ -53,7 +55,7 @@ s_refresh_agents (worker_t *w)
 {
     if (!w->master_http)
         return error_set (EINVAL, "the master's HTTP address is not known yet");
-    char *url = xasprintf ("http://%s/state", w->master_http);
+    char *url = httpc_url (w->master_http, "/state");
     long status = 0;
     json_t *state = NULL;
     int rc = httpc_json ("GET", url, NULL, HTTP_TIMEOUT_MS, &status, &state);
@@ -94,7 +96,7 @@ s_get (worker_t *w, const char *agent_id, const char *what, char **body, size_t 
     const char *http = s_agent (w, agent_id);
     if (!http)
         return -1;
-    char *url = xasprintf ("http://%s%s", http, what);
+    char *url = httpc_url (http, what);
     long status = 0;
     int rc = httpc_get (url, HTTP_TIMEOUT_MS, &status, body, size);
     if (rc == 0 && status != 200) {

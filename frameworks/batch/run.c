@@ -23,6 +23,7 @@
 #include "client.h"
 #include "error.h"
 #include "flags.h"
+#include "httpc.h"
 #include "job.h"
 #include "log.h"
 #include "scheduler.h"
@@ -50,7 +51,7 @@ typedef struct {
     char *driver_error;
 } run_t;
 
-static char *s_master, *s_output, *s_name, *s_log_level;
+static char *s_master, *s_output, *s_name, *s_log_level, *s_ca_file;
 static bool s_quiet;
 static int64_t s_connect_ms, s_progress_ms, s_tail_lines;
 
@@ -69,6 +70,9 @@ static const flag_t s_run_flags[] = {
     { "name", FLAG_STRING, &s_name, "cairn-batch", "NAME", "The framework's name.", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "warn", "LEVEL",
       "Log level on stderr: error, warn, info or debug.", 0, 0 },
+    { "ca-file", FLAG_STRING, &s_ca_file, NULL, "FILE",
+      "CA certificates (PEM) for a master or agents serving HTTPS, whose /state and task "
+      "files are read (default $CAIRN_CA_FILE).", 0, 0 },
 };
 #define NRUN (sizeof s_run_flags / sizeof s_run_flags[0])
 
@@ -322,6 +326,13 @@ batch_run (int argc, char **argv)
     }
     if (!s_master) {
         fprintf (stderr, "cairn-batch run: --master=HOST:PORT is required\n");
+        goto done;
+    }
+    /*  Before the scheduler starts the thread that reads tasks' files:
+        httpc's CA bundle is process-wide.                                */
+    const char *ca_file = s_ca_file ? s_ca_file : getenv ("CAIRN_CA_FILE");
+    if (ca_file && *ca_file && httpc_set_ca_file (ca_file) < 0) {
+        fprintf (stderr, "cairn-batch run: --ca-file: %s\n", cairn_strerror_last ());
         goto done;
     }
     if (!(doc = batch_jobs_doc ("cairn-batch run", argc, argv, argi)))

@@ -121,7 +121,7 @@ s_on_registered (cairn_driver_t *driver, const char *framework_id, const char *m
     free (self->master_http);
     self->master_http = xstrdup (master_http);
     fetch_set_master (self->fetch, master_http);
-    log_info ("registered as framework %s (master at http://%s)", framework_id, master_http);
+    log_info ("registered as framework %s (master at %s)", framework_id, master_http);
     queue_registered (self->queue);
     if (self->config.registered)
         self->config.registered (self, framework_id, false, self->config.arg);
@@ -138,7 +138,7 @@ s_on_reregistered (cairn_driver_t *driver, const char *master_http, void *arg)
     free (self->master_http);
     self->master_http = xstrdup (master_http);
     fetch_set_master (self->fetch, master_http);
-    log_info ("re-registered as framework %s (master at http://%s)", self->framework_id,
+    log_info ("re-registered as framework %s (master at %s)", self->framework_id,
               master_http);
     queue_registered (self->queue);
     if (self->config.registered)

@@ -36,6 +36,7 @@
 #include "cron.h"
 #include "error.h"
 #include "flags.h"
+#include "httpc.h"
 #include "httpd.h"
 #include "job.h"
 #include "jobstore.h"
@@ -79,7 +80,7 @@ typedef struct {
 } service_t;
 
 static char *s_master, *s_state_dir, *s_api_ip, *s_name, *s_log_level;
-static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
+static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key, *s_ca_file;
 static int64_t s_api_port, s_failover_ms, s_unknown_grace_ms;
 
 static const flag_t s_flags[] = {
@@ -106,6 +107,9 @@ static const flag_t s_flags[] = {
       "Serve the REST API over HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
     { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
       "The PEM private key of --http-tls-cert.", 0, 0 },
+    { "ca-file", FLAG_STRING, &s_ca_file, NULL, "FILE",
+      "CA certificates (PEM) for a master or agents serving HTTPS, whose /state and task "
+      "files are read (default $CAIRN_CA_FILE).", 0, 0 },
 };
 
 /*  Schedules  */
@@ -724,6 +728,13 @@ batch_serve (int argc, char **argv)
     if (!s_master || !s_state_dir) {
         fprintf (stderr, "cairn-batch serve: --master=HOST:PORT and --state-dir=DIR are "
                  "required\n");
+        goto done;
+    }
+    /*  Before the scheduler starts the thread that reads tasks' files:
+        httpc's CA bundle is process-wide.                                */
+    const char *ca_file = s_ca_file ? s_ca_file : getenv ("CAIRN_CA_FILE");
+    if (ca_file && *ca_file && httpc_set_ca_file (ca_file) < 0) {
+        fprintf (stderr, "cairn-batch serve: --ca-file: %s\n", cairn_strerror_last ());
         goto done;
     }
     exit_code = 1;

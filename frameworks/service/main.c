@@ -409,7 +409,9 @@ main (int argc, char **argv)
     zloop_timer (srv.loop, TICK_MS, 0, s_on_tick, &srv);
     if (s_start_driver (&srv) < 0)
         goto done;
-    log_info ("cairn-service: REST API on http://%s (state in %s)", srv.api_address,
+    /*  api_address has its scheme only with TLS.                         */
+    log_info ("cairn-service: REST API on %s%s (state in %s)",
+              strstr (srv.api_address, "://") ? "" : "http://", srv.api_address,
               svcdb_path (srv.db));
     srv.exit_code = 0;
     zloop_start (srv.loop);

@@ -4,7 +4,9 @@
 # CLI and the frameworks' clients from --token-file / $CAIRN_TOKEN_FILE;
 # token files other users can read are refused; a master on a
 # non-loopback address without credentials refuses to start; HTTPS end
-# to end with a self-signed certificate (skipped without openssl).
+# to end with a self-signed certificate, on the master and on an agent
+# whose tasks' files cairn, cairn-batch run and serve read (skipped
+# without openssl).
 . "${CAIRN_SRCDIR:-.}/tests/lib.sh"
 
 BATCH=$B/frameworks/batch/cairn-batch
@@ -120,7 +122,7 @@ is "$(code GET "http://$API/v1/jobs/j3")" 200 "the job is there (reading needs n
 
 ## HTTPS
 if ! command -v openssl >/dev/null; then
-    for i in 1 2 3 4 5 6; do echo "ok - # SKIP openssl is not installed"; _tap_n=$((_tap_n + 1)); done
+    for i in $(seq 1 21); do echo "ok - # SKIP openssl is not installed"; _tap_n=$((_tap_n + 1)); done
 else
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
         -addext "subjectAltName=IP:127.0.0.1" \
@@ -145,6 +147,64 @@ else
     is "$(CAIRN_CA_FILE=$T/cert.pem CAIRN_TOKEN_FILE=$T/tokens "$CAIRN_BIN" \
           --master="127.0.0.1:$TP" kill t-none 2>&1 | grep -c 'bearer token')" 0 \
        "and sends its token over HTTPS (the kill is not refused for want of one)"
+
+    # An agent serving HTTPS, under the HTTPS master: the master shows its
+    # address with the scheme, and every client that reads tasks' files
+    # (cairn run and logs, cairn-batch run --output, serve, logs) follows
+    # it, trusting the CA it was given.
+    out=$(timeout 20 "$AGENT_BIN" --master="127.0.0.1:$TP" --ip=127.0.0.1 --http-port=0 \
+          --work-dir="$T/halfagent" --isolation=posix --cgroup-root="$CGROUP_ROOT" \
+          --http-tls-cert="$T/cert.pem" 2>&1)
+    rc=$?
+    ok $((rc == 0 || rc == 124)) "an agent with --http-tls-cert but no key does not start (status $rc)"
+    like "$out" "needs both a certificate and a key" "and says the key is missing"
+    run_bg tlsagent "$AGENT_BIN" --master="127.0.0.1:$TP" --ip=127.0.0.1 --http-port=0 \
+        --hostname=tlsagent --work-dir="$T/tlsagent" --shutdown-tasks \
+        --cgroup-root="$CGROUP_ROOT" --resources="cpus:2;mem:512" \
+        --http-tls-cert="$T/cert.pem" --http-tls-key="$T/key.pem"
+    tls_state () { curl -sf --max-time 10 --cacert "$T/cert.pem" "https://$TH/state"; }
+    tls_agent_up () {
+        tls_state | jq_e '.agents | map(select(.hostname == "tlsagent" and .state == "ACTIVE"))
+                          | length == 1'
+    }
+    wait_for 20 tls_agent_up
+    ok_or_bail $? "an agent with --http-tls-cert/--http-tls-key registers with the master"
+    TA=$(tls_state | jq -r '.agents[] | select(.hostname == "tlsagent") | .http_address')
+    like "$TA" '^https://127\.0\.0\.1:[0-9]+$' \
+         "the master's /state shows the agent's http_address as https://HOST:PORT"
+    is "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/cert.pem" "$TA/health")" 200 \
+       "the agent's /health over HTTPS, the certificate verified"
+    is "$(curl -s -o /dev/null -w '%{http_code}' "http://${TA#https://}/health")" 000 \
+       "plain HTTP on the agent's port gets no HTTP answer"
+    CT=(--master="127.0.0.1:$TP" --ca-file="$T/cert.pem")
+    out=$("$CAIRN_BIN" "${CT[@]}" run --name=tlsrun -- sh -c 'echo out-of-$CAIRN_HOSTNAME' \
+          2>"$T/tlsrun.err")
+    is "$out" "out-of-tlsagent" "cairn run --ca-file prints the task's output, read over HTTPS"
+    is "$("$CAIRN_BIN" "${CT[@]}" logs tlsrun 2>&1)" "out-of-tlsagent" \
+       "cairn logs --ca-file reads the task's stdout from the agent over HTTPS"
+    "$BATCH" run "${CT[@]}" --quiet --output="$T/tlsout" --id=tlsjob --count=2 --shell -- \
+        'echo batch-$CAIRN_ARRAY_INDEX-on-$CAIRN_HOSTNAME' >"$T/tlsjob.out" 2>"$T/tlsjob.err"
+    is "$?" 0 "cairn-batch run --ca-file runs a job through the HTTPS master"
+    is "$(cat "$T/tlsout/tlsjob/0.stdout" "$T/tlsout/tlsjob/1.stdout" 2>&1 | paste -sd' ')" \
+       "batch-0-on-tlsagent batch-1-on-tlsagent" \
+       "and its --output has each task's stdout, read from the agent over HTTPS"
+    TAPI_PORT=$(free_port)
+    TAPI=127.0.0.1:$TAPI_PORT
+    run_bg tlsserve env CAIRN_CA_FILE="$T/cert.pem" "$BATCH" serve --master="127.0.0.1:$TP" \
+        --state-dir="$T/tlsbatch" --api-port="$TAPI_PORT"
+    wait_for 20 http_get "http://$TAPI/health"
+    ok_or_bail $? "cairn-batch serve starts under the HTTPS master (CA from \$CAIRN_CA_FILE)"
+    "$BATCH" submit --api="$TAPI" --id=tlsboom --shell -- \
+        'echo tls-oops-on-$CAIRN_HOSTNAME >&2; exit 3' >/dev/null
+    ok $? "a job that fails is submitted to it"
+    boom_tail () {
+        http_get "http://$TAPI/v1/jobs/tlsboom" |
+            jq_e '.failures[0].stderr == "tls-oops-on-tlsagent"'
+    }
+    wait_for 30 boom_tail
+    ok $? "serve keeps the failed task's stderr tail, read from the agent over HTTPS"
+    is "$("$BATCH" logs --api="$TAPI" --ca-file="$T/cert.pem" --stderr tlsboom 2>&1)" \
+       "tls-oops-on-tlsagent" "cairn-batch logs --ca-file reads it from the agent over HTTPS"
 fi
 
 done_testing

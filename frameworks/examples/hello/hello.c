@@ -58,8 +58,9 @@ static void
 on_registered (cairn_driver_t *driver, const char *framework_id, const char *master_http,
                void *arg)
 {
-    printf ("hello: registered as framework %s (master at http://%s)\n", framework_id,
-            master_http);
+    /*  master_http is "HOST:PORT", or "https://HOST:PORT" for a master
+        serving HTTPS: printed as given.                                  */
+    printf ("hello: registered as framework %s (master at %s)\n", framework_id, master_http);
     fflush (stdout);
 }
 
