@@ -49,6 +49,7 @@
 #define RUNTIME_LABEL "cairn-sim.runtime"
 
 static char *s_master, *s_resources, *s_attributes, *s_hostname_prefix, *s_log_level;
+static char *s_master_public_key, *s_curve_cert;
 static int64_t s_agents, s_processes, s_runtime_ms, s_first_index, s_per_address;
 
 static const flag_t s_flags[] = {
@@ -73,6 +74,12 @@ static const flag_t s_flags[] = {
     { "agents-per-address", FLAG_INT, &s_per_address, "20000", "N",
       "Connections per loopback source address (127.0.0.1, .2, ...) when there are more "
       "agents than this.", 1, 1000000 },
+    { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
+      "Speak CURVE to the master whose public key (from `cairn keygen`) is in FILE; needs "
+      "--curve-cert.", 0, 0 },
+    { "curve-cert", FLAG_STRING, &s_curve_cert, NULL, "FILE",
+      "The emulated agents' key pair (from `cairn keygen`), one for all of them; the "
+      "master must allow its public key.", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "warn", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
 };
@@ -577,6 +584,12 @@ s_run (size_t first, size_t count, const char *endpoint, const cairn_resources_t
     }
     if (sigfd >= 0)
         simnet_watch_fd (sim.net, sigfd);
+    if (s_curve_cert && *s_curve_cert
+        && simnet_set_curve (sim.net, s_master_public_key, s_curve_cert) < 0) {
+        fprintf (stderr, "cairn-agent-sim: %s\n", cairn_strerror_last ());
+        simnet_destroy (&sim.net);
+        return 1;
+    }
     sim.heap = simheap_new ();
     sim.agents = xzalloc (count * sizeof *sim.agents);
     sim.nagents = count;
@@ -807,6 +820,23 @@ main (int argc, char **argv)
     if (!endpoint) {
         fprintf (stderr, "cairn-agent-sim: --master: %s\n", cairn_strerror_last ());
         goto done;
+    }
+    bool has_key = s_master_public_key && *s_master_public_key;
+    bool has_cert = s_curve_cert && *s_curve_cert;
+    if (has_key != has_cert) {
+        fprintf (stderr, "cairn-agent-sim: --master-public-key and --curve-cert go together\n");
+        goto done;
+    }
+    if (has_key) {
+        /*  Checked here, once, so a bad file is one message, not one per
+            process.                                                       */
+        zcert_t *server, *cert;
+        if (transport_cert_pair (s_master_public_key, s_curve_cert, &server, &cert) < 0) {
+            fprintf (stderr, "cairn-agent-sim: %s\n", cairn_strerror_last ());
+            goto done;
+        }
+        zcert_destroy (&server);
+        zcert_destroy (&cert);
     }
     resources = cairn_resources_parse (s_resources);
     if (!resources) {

@@ -47,6 +47,12 @@ size_t simnet_max_conns (void);
 /*  Closes every session still open.                                      */
 void simnet_destroy (simnet_t **self_p);
 
+/*  Makes every session connected from now on a CURVE client of the
+    master whose public key is in master_public_key, with the key pair
+    in cert_file (both as written by `cairn keygen`); all sessions share
+    the one pair, so they are one principal. 0, or -1 with a sentence.  */
+int simnet_set_curve (simnet_t *self, const char *master_public_key, const char *cert_file);
+
 /*  Connects a new session to endpoint ("tcp://HOST:PORT"), from the
     local address source (NULL: the kernel's choice), with the routing id
     `identity` (NULL: ZeroMQ's). fn(arg) gets every message. NULL +

@@ -13,6 +13,8 @@
 #       job array of `true` with its output to /dev/null. Skipped, with
 #       the reason on stderr, when Slurm or munge is not installed or
 #       not running as root.
+# Beside it, the same cluster with CURVE on every link, run in the same
+# rounds, is reported against the plain one.
 # Every daemon runs in a temporary directory on free ports of 127.0.0.1
 # and is stopped by the PID this script started. Prints JSON lines (see
 # run.sh) on stdout; progress on stderr.
@@ -50,10 +52,30 @@ for a in bench1 bench2; do
         --disk-check-interval=0s >/dev/null || fail "agent $a did not register"
 done
 agent_isolation=$(grep -o '[a-z0-9-]* isolation' "$T/bench1.log" | head -1 | cut -d' ' -f1)
+PLAIN_MASTER=$MASTER
+
+# The same cluster with CURVE on every link (the master's secret key and
+# allow directory; agents and cairn-batch as CURVE clients), idle while
+# the plain one works and the other way round.
+"$CAIRN_BIN" keygen --name=master --out="$T/keys" >/dev/null || fail "cairn keygen failed"
+for k in agents batch; do
+    "$CAIRN_BIN" keygen --name=$k --out="$T/keys" --principal=$k >/dev/null || fail "cairn keygen failed"
+done
+mkdir -p "$T/keys/allow"
+cp "$T/keys/agents.key" "$T/keys/batch.key" "$T/keys/allow/"
+start_master --allocation-interval=100ms --work-dir="$T/master-curve" \
+    --curve-secret="$T/keys/master.key_secret" --curve-allow-dir="$T/keys/allow" >/dev/null \
+    || fail "the CURVE master did not start"
+for a in curve1 curve2; do
+    start_agent "$a" --resources="cpus:2;mem:4096;disk:1000" --usage-interval=0s \
+        --disk-check-interval=0s --master-public-key="$T/keys/master.key" \
+        --curve-cert="$T/keys/agents.key_secret" >/dev/null || fail "agent $a did not register"
+done
+CURVE_MASTER=$MASTER
 
 # Rounds of (a), (b) and cairn-batch, interleaved so that a burst of
 # load from elsewhere hits all three alike; each keeps its best round.
-xargs_rate=0 loop_rate=0 cairn_rate=0
+xargs_rate=0 loop_rate=0 cairn_rate=0 curve_rate=0
 for round in $(seq 1 "$ROUNDS"); do
     # (a) xargs -P2: the same command, N times, two at a time.
     t0=$(now)
@@ -72,7 +94,7 @@ for round in $(seq 1 "$ROUNDS"); do
 
     # cairn-batch run, from its start to its exit (registration included).
     t0=$(now)
-    "$BATCH" run --master="$MASTER" --quiet --count="$N" --cpus=0.05 --mem=4 \
+    "$BATCH" run --master="$PLAIN_MASTER" --quiet --count="$N" --cpus=0.05 --mem=4 \
         --id="bench$round" -- /bin/true >"$T/batch.out" 2>"$T/batch.err"
     rc=$?
     t1=$(now)
@@ -81,6 +103,19 @@ for round in $(seq 1 "$ROUNDS"); do
     r=$(rate "$N" "$t0" "$t1")
     cairn_rate=$(best "$r" "$cairn_rate")
     say "round $round: cairn-batch: $(printf '%.1f' "$r") tasks/s (${agent_isolation:-?})"
+
+    # The same on the CURVE cluster.
+    t0=$(now)
+    CAIRN_MASTER_PUBLIC_KEY=$T/keys/master.key CAIRN_CURVE_CERT=$T/keys/batch.key_secret \
+        "$BATCH" run --master="$CURVE_MASTER" --quiet --count="$N" --cpus=0.05 --mem=4 \
+        --id="curve$round" -- /bin/true >"$T/batch.out" 2>"$T/batch.err"
+    rc=$?
+    t1=$(now)
+    grep -q "$N tasks: $N succeeded" "$T/batch.out" && [ $rc -eq 0 ] \
+        || fail "cairn-batch run with CURVE failed (exit $rc): $(cat "$T/batch.out" "$T/batch.err")"
+    r=$(rate "$N" "$t0" "$t1")
+    curve_rate=$(best "$r" "$curve_rate")
+    say "round $round: cairn-batch with CURVE: $(printf '%.1f' "$r") tasks/s"
 done
 stop_all >/dev/null
 _stopped=0                      # stop_all again at the end, for Slurm's PIDs
@@ -152,6 +187,10 @@ emit () {               # emit BASELINE BASELINE-RATE
 emit "(a) xargs -P2 /bin/true" "$xargs_rate"
 emit "(b) shim + cgroup + sandbox loop, two-wide" "$loop_rate"
 [ -n "$slurm_rate" ] && emit "(c) Slurm, one node, $N-task array" "$slurm_rate"
+metric="cairn-batch run with CURVE on every link: tasks/s ($N x /bin/true, 1 master + 2 agents)"
+printf '{"bench":"batch","metric":"%s","value":%.1f,"unit":"tasks/s","baseline":"%s","baseline_value":%.1f,"ratio":%.3f}\n' \
+    "$metric" "$curve_rate" "the same without CURVE, this run" "$cairn_rate" \
+    "$(echo "$curve_rate / $cairn_rate" | bc -l)"
 rm -rf "$T"
 _stopped=1
 exit 0

@@ -42,6 +42,7 @@
 #include "util.h"
 
 static char *s_master, *s_mode, *s_task_resources, *s_runtime, *s_name, *s_log_level, *s_until;
+static char *s_master_public_key, *s_curve_cert;
 static int64_t s_frameworks, s_tasks, s_per_offer, s_timeout_ms, s_probe_ms, s_duration_ms;
 static int64_t s_linger_ms;
 static int64_t s_expect_agents, s_role_count;
@@ -76,6 +77,10 @@ static const flag_t s_flags[] = {
     { "roles", FLAG_INT, &s_role_count, "1", "N",
       "Spread the frameworks over N roles (load-0, load-1, ...; 1: role *).", 1, 100000 },
     { "name", FLAG_STRING, &s_name, "cairn-load", "NAME", "Framework name prefix.", 0, 0 },
+    { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
+      "Speak CURVE to the master with this public key (needs --curve-cert).", 0, 0 },
+    { "curve-cert", FLAG_STRING, &s_curve_cert, NULL, "FILE",
+      "The frameworks' key pair (from `cairn keygen`), one for all of them.", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "warn", "LEVEL", "Log level.", 0, 0 },
 };
 
@@ -512,6 +517,16 @@ main (int argc, char **argv)
     }
     if (sigfd >= 0)
         simnet_watch_fd (L.net, sigfd);
+    if ((s_master_public_key && *s_master_public_key) != (s_curve_cert && *s_curve_cert)) {
+        fprintf (stderr, "cairn-load: --master-public-key and --curve-cert go together\n");
+        exit_code = 2;
+        goto done;
+    }
+    if (s_curve_cert && *s_curve_cert
+        && simnet_set_curve (L.net, s_master_public_key, s_curve_cert) < 0) {
+        fprintf (stderr, "cairn-load: %s\n", cairn_strerror_last ());
+        goto done;
+    }
     L.accepted = xzalloc (((size_t) s_tasks + 1) * sizeof (int64_t));
     L.running = xzalloc (((size_t) s_tasks + 1) * sizeof (int64_t));
     L.ended = xzalloc (((size_t) s_tasks + 1) * sizeof (int64_t));

@@ -2,7 +2,8 @@
 # plot.sh DIR - draws the scale curves of a `make bench` run as PNGs in
 # DIR, from DIR/registration-*.dat (written by scale.sh) and
 # DIR/results.json:
-#   registration.png  emulated agents active against time since start
+#   registration.png  emulated agents active against time since start,
+#                     plain and with CURVE
 #   allocation.png    time in allocation runs to offer every agent,
 #                     against the number of frameworks
 set -euo pipefail
@@ -14,8 +15,10 @@ if [ -n "$dats" ]; then
     for f in $dats; do
         n=${f#registration-}
         n=${n%.dat}
+        how=""
+        case "$n" in *-curve) n=${n%-curve} how=" (CURVE)" ;; esac
         [ "$n" -le 2 ] && continue
-        plot="$plot${plot:+, }'$f' using 1:2 with lines lw 2 title '$n agents'"
+        plot="$plot${plot:+, }'$f' using 1:2 with lines lw 2 title '$n agents$how'"
     done
     if [ -n "$plot" ]; then
         gnuplot <<GP

@@ -13,6 +13,11 @@
 # /state/summary at 15,000 agents and 100,000 tasks with the longest wait
 # of a message in the master's loop meanwhile.
 #
+# Then the same cluster sizes with CURVE on every link (the master with
+# a secret key and an allow directory, every emulated agent and framework
+# a CURVE client): registration, RSS per agent, idle latency and
+# throughput, each beside its plain figure from this run.
+#
 # BENCH_QUICK=1: 1,000 and 3,000 agents, fewer tasks (a minute or so).
 set -euo pipefail
 . "${CAIRN_SRCDIR:-.}/tests/lib.sh" >/dev/null
@@ -43,15 +48,18 @@ calc () { echo "scale=6; $*" | bc -l; }
 
 # A fresh master and N emulated agents; waits until all are active and
 # records the registration curve. Sets REG_S, RSS0/RSS1 (KiB), HEAP0/HEAP1.
+MASTER_EXTRA=() CLIENT_EXTRA=() RUN=plain
 cluster () {
     local n=$1 curve=$OUT/registration-$1.dat
-    start_master --allocation-interval=1s --work-dir="$T/master-$n" >/dev/null
+    [ "$RUN" = plain ] || curve=$OUT/registration-$1-$RUN.dat
+    start_master --allocation-interval=1s --work-dir="$T/master-$n-$RUN" "${MASTER_EXTRA[@]}" \
+        >/dev/null
     sleep 0.5
     RSS0=$(rss_kib) HEAP0=$(heap)
     local t0 a=0
     t0=$(now)
     run_bg "sim$n" "$SIM_BIN" --master="$MASTER" --agents="$n" --resources="$RES" \
-        --task-runtime=1s
+        --task-runtime=1s "${CLIENT_EXTRA[@]}"
     : >"$curve"
     while [ "$a" -lt "$n" ]; do
         a=$(active)
@@ -72,7 +80,7 @@ teardown () {
     _stopped=0 PIDS=() LOGS=()
 }
 load () {           # load ARGS...: runs cairn-load, prints its JSON
-    "$LOAD_BIN" --master="$MASTER" "$@" 2>>"$T/load.err"
+    "$LOAD_BIN" --master="$MASTER" "${CLIENT_EXTRA[@]}" "$@" 2>>"$T/load.err"
 }
 
 # --- Baseline cluster: 2 emulated agents, idle. ---------------------------
@@ -175,8 +183,49 @@ emit "longest wait of a message (PING->PONG) while /state is built" \
 kill -TERM "$state_load"
 wait "$state_load" || true
 
+teardown
+
+# --- CURVE on every link: the same clusters again. -------------------------
+# One key pair for the master, one shared by the emulated agents and one
+# by the load frameworks (each is one principal), both allowed.
+"$CAIRN_BIN" keygen --name=master --out="$T/keys" >/dev/null
+"$CAIRN_BIN" keygen --name=clients --out="$T/keys" --principal=bench >/dev/null
+mkdir -p "$T/keys/allow"
+cp "$T/keys/clients.key" "$T/keys/allow/"
+MASTER_EXTRA=(--curve-secret="$T/keys/master.key_secret" --curve-allow-dir="$T/keys/allow")
+CLIENT_EXTRA=(--master-public-key="$T/keys/master.key" --curve-cert="$T/keys/clients.key_secret")
+RUN=curve
+
+cluster 2
+c_idle=$(load --frameworks=1 --tasks=500 --rate=100 --tasks-per-offer=1)
+c_tput2=$(load --frameworks=10 --tasks="$TPUT_TASKS" --task-runtime=0s --timeout=10m)
+teardown
+for p in p50 p99; do
+    emit "CURVE: accept->RUNNING $p, idle 2-agent cluster (100 tasks/s)" \
+        "$(jq ".accept_to_running_ms.$p" <<<"$c_idle")" ms "the same without CURVE, this run" \
+        "$(jq ".accept_to_running_ms.$p" <<<"$idle")"
+done
+emit "CURVE: sustained throughput on 2 emulated agents ($TPUT_TASKS tasks, 10 frameworks)" \
+    "$(jq .throughput <<<"$c_tput2")" tasks/s "the same without CURVE, this run" \
+    "$(jq .throughput <<<"$tput2")"
+
+cluster "$SMALL"
+emit "CURVE: registration: $SMALL emulated agents active" "$REG_S" s \
+    "the same without CURVE, this run" "$reg_small"
+teardown
+
+cluster "$BIG"
+emit "CURVE: registration: $BIG emulated agents active" "$REG_S" s \
+    "the same without CURVE, this run" "$reg_big"
+emit "CURVE: master RSS per connected agent ($BIG agents)" \
+    "$(calc "($RSS1 - $RSS0) / $BIG")" KiB "the same without CURVE, this run" "$rss_agent"
+c_tput=$(load --frameworks=10 --tasks="$TPUT_TASKS" --task-runtime=0s --timeout=10m)
+emit "CURVE: sustained throughput at $BIG agents ($TPUT_TASKS tasks, 10 frameworks)" \
+    "$(jq .throughput <<<"$c_tput")" tasks/s "the same without CURVE, this run" \
+    "$(jq .throughput <<<"$tput")"
+
 # Raw results for the record (stderr: run.sh keeps stdout for JSON lines).
-for name in idle busy hot tput tput2; do
+for name in idle busy hot tput tput2 c_idle c_tput2 c_tput; do
     echo "scale.sh: $name: ${!name}" >&2
 done
 teardown

@@ -154,4 +154,24 @@ ok $? "cairn agent undrain as ops works"
 is "$(code ops-token-0123456789abcdef "frameworks/teardown?framework_id=$fw")" 200 \
    "ops may tear down a framework of principal sched"
 
+## cairn-agent-sim over CURVE: its agents share one key pair
+SIM=$B/agent/cairn-agent-sim
+"$SIM" --master="$MASTER" --agents=1 --master-public-key="$K/master.key" >/dev/null 2>"$T/sim.err"
+is "$?" 2 "cairn-agent-sim: --master-public-key without --curve-cert is a usage error"
+like "$(cat "$T/sim.err")" "go together" "saying so"
+run_bg simc "$SIM" --master="$MASTER" --agents=20 --hostname-prefix=simc \
+    --resources="cpus:1;mem:128" --master-public-key="$K/master.key" \
+    --curve-cert="$K/agent1.key_secret"
+run_bg simr "$SIM" --master="$MASTER" --agents=5 --hostname-prefix=rogue \
+    --resources="cpus:1;mem:128" --master-public-key="$K/master.key" \
+    --curve-cert="$K/rogue.key_secret"
+sims_in () {
+    master_state | jq_e '[.agents[] | select((.hostname | startswith("simc-"))
+                          and .state == "ACTIVE" and .principal == "agent1")] | length == 20'
+}
+wait_for 30 sims_in
+ok $? "20 emulated agents with a listed key register over CURVE, as principal agent1"
+is "$(master_state | jq '[.agents[] | select(.hostname | startswith("rogue-"))] | length')" 0 \
+   "5 with a key not in the allow directory: none registers"
+
 done_testing
