@@ -143,8 +143,7 @@ static const flags_spec_t s_spec = {
 typedef struct {
     agent_t *agent;
     zsock_t *sock;
-    zcert_t *cert;              /* CURVE: our key pair, or NULL */
-    char *server_key;           /* CURVE: the master's public key */
+    transport_curve_t curve;    /* CURVE credentials, or none */
     char *endpoint;
     httpd_t *httpd;
     zloop_t *loop;
@@ -268,10 +267,7 @@ s_connect (server_t *srv)
     char uuid[40];
     snprintf (uuid, sizeof uuid, "agent-%d-%" PRId64, (int) getpid (), zclock_usecs ());
     zsock_set_identity (srv->sock, uuid);
-    if (srv->cert) {
-        zcert_apply (srv->cert, srv->sock);
-        zsock_set_curve_serverkey (srv->sock, srv->server_key);
-    }
+    transport_curve_apply (&srv->curve, srv->sock);
     zsock_set_reconnect_ivl (srv->sock, 100);
     zsock_set_reconnect_ivl_max (srv->sock, 2000);
     zsock_connect (srv->sock, "%s", srv->endpoint);
@@ -539,16 +535,11 @@ main (int argc, char **argv)
         exit_code = 2;
         goto done;
     }
-    if (s_master_public_key && *s_master_public_key) {
-        zcert_t *server = transport_cert_load (s_master_public_key, false);
-        if (!server || !(srv.cert = transport_cert_load (s_curve_cert, true))) {
-            fprintf (stderr, "cairn-agent: %s\n", cairn_strerror_last ());
-            zcert_destroy (&server);
-            exit_code = 2;
-            goto done;
-        }
-        srv.server_key = xstrdup (zcert_public_txt (server));
-        zcert_destroy (&server);
+    if (s_master_public_key && *s_master_public_key
+        && transport_curve_load (&srv.curve, s_master_public_key, s_curve_cert) < 0) {
+        fprintf (stderr, "cairn-agent: %s\n", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
     }
     if (geteuid () == 0 && s_default_user && *s_default_user && !getpwnam (s_default_user)) {
         fprintf (stderr, "cairn-agent: --default-user: there is no user '%s' on this machine\n",
@@ -690,8 +681,7 @@ done:
     cairn_resources_destroy (&resources);
     proto_kv_fini (&attributes);
     free (srv.endpoint);
-    zcert_destroy (&srv.cert);
-    free (srv.server_key);
+    transport_curve_fini (&srv.curve);
     free (fetcher);
     free (shim);
     if (sigfd >= 0)

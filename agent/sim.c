@@ -830,13 +830,12 @@ main (int argc, char **argv)
     if (has_key) {
         /*  Checked here, once, so a bad file is one message, not one per
             process.                                                       */
-        zcert_t *server, *cert;
-        if (transport_cert_pair (s_master_public_key, s_curve_cert, &server, &cert) < 0) {
+        transport_curve_t creds = { 0 };
+        if (transport_curve_load (&creds, s_master_public_key, s_curve_cert) < 0) {
             fprintf (stderr, "cairn-agent-sim: %s\n", cairn_strerror_last ());
             goto done;
         }
-        zcert_destroy (&server);
-        zcert_destroy (&cert);
+        transport_curve_fini (&creds);
     }
     resources = cairn_resources_parse (s_resources);
     if (!resources) {

@@ -48,8 +48,7 @@ struct _simnet_t {
     simconn_t *dead;            /* closed, to destroy after the pass */
     int watch_fd;
     bool watch_ready;
-    zcert_t *cert;              /* CURVE: our pair, or NULL */
-    char *server_key;           /* CURVE: the master's public key (Z85) */
+    transport_curve_t curve;    /* CURVE credentials, or none */
 };
 
 size_t
@@ -146,8 +145,7 @@ simnet_destroy (simnet_t **self_p)
     /*  Sessions the caller did not close are the caller's to close; the
         ones it did are gone. Nothing else to free here.                  */
     close (self->epfd);
-    zcert_destroy (&self->cert);
-    free (self->server_key);
+    transport_curve_fini (&self->curve);
     free (self);
     *self_p = NULL;
 }
@@ -156,15 +154,7 @@ int
 simnet_set_curve (simnet_t *self, const char *master_public_key, const char *cert_file)
 {
     assert (self && master_public_key && cert_file);
-    zcert_t *server, *cert;
-    if (transport_cert_pair (master_public_key, cert_file, &server, &cert) < 0)
-        return -1;
-    zcert_destroy (&self->cert);
-    free (self->server_key);
-    self->cert = cert;
-    self->server_key = xstrdup (zcert_public_txt (server));
-    zcert_destroy (&server);
-    return 0;
+    return transport_curve_load (&self->curve, master_public_key, cert_file);
 }
 
 simconn_t *
@@ -190,10 +180,7 @@ simnet_connect (simnet_t *self, const char *endpoint, const char *source, const 
     zsock_set_reconnect_ivl_max (conn->sock, 2000);
     if (identity)
         zsock_set_identity (conn->sock, identity);
-    if (self->cert) {
-        zcert_apply (self->cert, conn->sock);
-        zsock_set_curve_serverkey (conn->sock, self->server_key);
-    }
+    transport_curve_apply (&self->curve, conn->sock);
     char ep[512];
     if (source) {
         /*  "tcp://SOURCE:0;HOST:PORT": ZeroMQ binds the connection's

@@ -87,8 +87,7 @@ struct _cairn_driver_t {
     void *arg;
     char *endpoint;
     char identity[32];
-    zcert_t *cert;                      /* CURVE: our key pair, or NULL */
-    char *server_key;                   /* CURVE: the master's public key (Z85) */
+    transport_curve_t curve;            /* CURVE credentials, or none */
 
     pthread_mutex_t lock;
     pthread_cond_t cond;
@@ -382,10 +381,7 @@ s_connect (cairn_driver_t *self)
     /*  A stable identity lets the master's ROUTER hand the session over
         to a new connection after a network blip (ZMQ_ROUTER_HANDOVER).  */
     zsock_set_identity (self->sock, self->identity);
-    if (self->cert) {
-        zcert_apply (self->cert, self->sock);
-        zsock_set_curve_serverkey (self->sock, self->server_key);
-    }
+    transport_curve_apply (&self->curve, self->sock);
     zsock_set_reconnect_ivl (self->sock, 100);
     zsock_set_reconnect_ivl_max (self->sock, 2000);
     if (zsock_connect (self->sock, "%s", self->endpoint) < 0)
@@ -844,8 +840,7 @@ cairn_driver_destroy (cairn_driver_t **self_p)
     proto_framework_info_fini (&self->info);
     free (self->framework_id);
     free (self->endpoint);
-    zcert_destroy (&self->cert);
-    free (self->server_key);
+    transport_curve_fini (&self->curve);
     free (self);
     *self_p = NULL;
 }
@@ -1055,15 +1050,7 @@ cairn_driver_set_credentials (cairn_driver_t *self, const char *master_public_ke
     pthread_mutex_unlock (&self->lock);
     if (started)
         return error_set (EALREADY, "set the credentials before starting the driver");
-    zcert_t *server, *cert;
-    if (transport_cert_pair (master_public_key, cert_file, &server, &cert) < 0)
-        return -1;
-    zcert_destroy (&self->cert);
-    free (self->server_key);
-    self->cert = cert;
-    self->server_key = xstrdup (zcert_public_txt (server));
-    zcert_destroy (&server);
-    return 0;
+    return transport_curve_load (&self->curve, master_public_key, cert_file);
 }
 
 int

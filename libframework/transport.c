@@ -239,32 +239,54 @@ transport_cert_load (const char *path, bool need_secret)
 }
 
 int
-transport_cert_pair (const char *master_public_key, const char *cert_file, zcert_t **server,
-                     zcert_t **cert)
+transport_curve_load (transport_curve_t *creds, const char *master_public_key,
+                      const char *cert_file)
 {
-    assert (master_public_key && cert_file && server && cert);
-    *server = transport_cert_load (master_public_key, false);
-    if (!*server)
+    assert (creds && master_public_key && cert_file);
+    zcert_t *server = transport_cert_load (master_public_key, false);
+    if (!server)
         return -1;
-    *cert = transport_cert_load (cert_file, true);
-    if (!*cert) {
-        zcert_destroy (server);
+    zcert_t *cert = transport_cert_load (cert_file, true);
+    if (!cert) {
+        zcert_destroy (&server);
         return -1;
     }
+    transport_curve_fini (creds);
+    creds->cert = cert;
+    creds->server_key = xstrdup (zcert_public_txt (server));
+    zcert_destroy (&server);
     return 0;
+}
+
+void
+transport_curve_apply (const transport_curve_t *creds, zsock_t *sock)
+{
+    assert (creds && sock);
+    if (!creds->cert)
+        return;
+    zcert_apply (creds->cert, sock);
+    zsock_set_curve_serverkey (sock, creds->server_key);
+}
+
+void
+transport_curve_fini (transport_curve_t *creds)
+{
+    if (!creds)
+        return;
+    zcert_destroy (&creds->cert);
+    free (creds->server_key);
+    creds->server_key = NULL;
 }
 
 int
 transport_curve_client (zsock_t *sock, const char *master_public_key, const char *cert_file)
 {
     assert (sock && master_public_key && cert_file);
-    zcert_t *server, *cert;
-    if (transport_cert_pair (master_public_key, cert_file, &server, &cert) < 0)
+    transport_curve_t creds = { 0 };
+    if (transport_curve_load (&creds, master_public_key, cert_file) < 0)
         return -1;
-    zcert_apply (cert, sock);
-    zsock_set_curve_serverkey (sock, zcert_public_txt (server));
-    zcert_destroy (&cert);
-    zcert_destroy (&server);
+    transport_curve_apply (&creds, sock);
+    transport_curve_fini (&creds);
     return 0;
 }
 

@@ -74,10 +74,22 @@ int transport_recv_from (zsock_t *sock, bool is_router, route_t *route,
     an error. NULL with errno and a sentence naming the file.             */
 zcert_t *transport_cert_load (const char *path, bool need_secret);
 
-/*  Loads the master's public key and the client's pair: 0, or -1 (with
-    the error set by transport_cert_load) and nothing to free.           */
-int transport_cert_pair (const char *master_public_key, const char *cert_file, zcert_t **server,
-                         zcert_t **cert);
+/*  A CURVE client's credentials: its key pair and the master's public
+    key (Z85). All zero: no CURVE.                                         */
+typedef struct {
+    zcert_t *cert;
+    char *server_key;
+} transport_curve_t;
+
+/*  Loads the master's public key and the client's pair into creds,
+    replacing what it held: 0, or -1 (with the error set by
+    transport_cert_load) and creds unchanged.                             */
+int transport_curve_load (transport_curve_t *creds, const char *master_public_key,
+                          const char *cert_file);
+/*  Makes sock a CURVE client with creds, before it connects; nothing when
+    creds hold no key pair.                                                */
+void transport_curve_apply (const transport_curve_t *creds, zsock_t *sock);
+void transport_curve_fini (transport_curve_t *creds);
 
 /*  Makes sock a CURVE client of the master whose public key is in
     master_public_key, with the key pair in cert_file. Call before

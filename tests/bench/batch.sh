@@ -73,6 +73,22 @@ for a in curve1 curve2; do
 done
 CURVE_MASTER=$MASTER
 
+# timed_batch MASTER ID: runs the N tasks through cairn-batch run on
+# MASTER; prints tasks per second, or fails saying why (on stderr).
+timed_batch () {
+    local t0 t1 rc
+    t0=$(now)
+    "$BATCH" run --master="$1" --quiet --count="$N" --cpus=0.05 --mem=4 --id="$2" \
+        -- /bin/true >"$T/batch.out" 2>"$T/batch.err"
+    rc=$?
+    t1=$(now)
+    if ! grep -q "$N tasks: $N succeeded" "$T/batch.out" || [ $rc -ne 0 ]; then
+        say "cairn-batch run on $1 failed (exit $rc): $(cat "$T/batch.out" "$T/batch.err")"
+        return 1
+    fi
+    rate "$N" "$t0" "$t1"
+}
+
 # Rounds of (a), (b) and cairn-batch, interleaved so that a burst of
 # load from elsewhere hits all three alike; each keeps its best round.
 xargs_rate=0 loop_rate=0 cairn_rate=0 curve_rate=0
@@ -92,28 +108,13 @@ for round in $(seq 1 "$ROUNDS"); do
     loop_rate=$(best "$r" "$loop_rate")
     say "round $round: (b) launch-loop two-wide: $r tasks/s ($isolation)"
 
-    # cairn-batch run, from its start to its exit (registration included).
-    t0=$(now)
-    "$BATCH" run --master="$PLAIN_MASTER" --quiet --count="$N" --cpus=0.05 --mem=4 \
-        --id="bench$round" -- /bin/true >"$T/batch.out" 2>"$T/batch.err"
-    rc=$?
-    t1=$(now)
-    grep -q "$N tasks: $N succeeded" "$T/batch.out" && [ $rc -eq 0 ] \
-        || fail "cairn-batch run failed (exit $rc): $(cat "$T/batch.out" "$T/batch.err")"
-    r=$(rate "$N" "$t0" "$t1")
+    # cairn-batch run, from its start to its exit (registration included),
+    # on the plain cluster and on the CURVE one.
+    r=$(timed_batch "$PLAIN_MASTER" "bench$round") || fail "the plain cluster failed"
     cairn_rate=$(best "$r" "$cairn_rate")
     say "round $round: cairn-batch: $(printf '%.1f' "$r") tasks/s (${agent_isolation:-?})"
-
-    # The same on the CURVE cluster.
-    t0=$(now)
-    CAIRN_MASTER_PUBLIC_KEY=$T/keys/master.key CAIRN_CURVE_CERT=$T/keys/batch.key_secret \
-        "$BATCH" run --master="$CURVE_MASTER" --quiet --count="$N" --cpus=0.05 --mem=4 \
-        --id="curve$round" -- /bin/true >"$T/batch.out" 2>"$T/batch.err"
-    rc=$?
-    t1=$(now)
-    grep -q "$N tasks: $N succeeded" "$T/batch.out" && [ $rc -eq 0 ] \
-        || fail "cairn-batch run with CURVE failed (exit $rc): $(cat "$T/batch.out" "$T/batch.err")"
-    r=$(rate "$N" "$t0" "$t1")
+    r=$(CAIRN_MASTER_PUBLIC_KEY=$T/keys/master.key CAIRN_CURVE_CERT=$T/keys/batch.key_secret \
+        timed_batch "$CURVE_MASTER" "curve$round") || fail "the CURVE cluster failed"
     curve_rate=$(best "$r" "$curve_rate")
     say "round $round: cairn-batch with CURVE: $(printf '%.1f' "$r") tasks/s"
 done
