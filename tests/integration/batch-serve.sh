@@ -13,7 +13,7 @@ json_ok () {            # json_ok URL JQ-FILTER: the JSON at URL makes FILTER tr
     local body
     body=$(curl -sf --max-time 10 "$1") && jq -e "$2" <<<"$body" >/dev/null
 }
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10
 ok_or_bail $? "master starts"
 start_agent agent1 --resources="cpus:2;mem:2048"
 ok_or_bail $? "agent1 registers"

@@ -7,7 +7,7 @@
 . "${CAIRN_SRCDIR:-.}/tests/lib.sh"
 [ -x "$SCHED_BIN" ] || skip_all "$SCHED_BIN is not built (make check builds it)"
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10
 ok_or_bail $? "master starts"
 TASK="cpus:1;mem:128"
 start_sched fa --name=fa --task-resources="$TASK" --per-offer=1 --refuse=1

@@ -21,7 +21,7 @@ new_offer_on () {       # new_offer_on AGENT_ID N: s got at least N offers on th
     [ "$(offers_on "$1" | wc -l)" -ge "$2" ]
 }
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10
 ok_or_bail $? "master starts"
 start_agent agent1 --resources="cpus:2;mem:512"
 ok_or_bail $? "agent1 registers"

@@ -10,7 +10,7 @@ offers_on () {          # offers_on NAME AGENT_ID: how many offers NAME got for 
     awk -v a="$2" '$1 == "offer" && $3 == a { n++ } END { print n + 0 }' "$T/$1.log"
 }
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3 \
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10 \
     --min-allocatable="cpus:0.5;mem:256"
 ok_or_bail $? "master starts with --min-allocatable=cpus:0.5;mem:256"
 start_agent agent1 --resources="cpus:2;mem:512"

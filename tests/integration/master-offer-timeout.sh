@@ -13,7 +13,7 @@ field () {              # field NAME REGEX N K: field K (after the time) of the 
     grep -E -- "^[0-9]+ ($2)" "$T/$1.log" | sed -n "${3}p" | cut -d' ' -f$(($4 + 1))
 }
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3 \
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10 \
     --offer-timeout=2s
 ok_or_bail $? "master starts with --offer-timeout=2s"
 start_agent agent1 --resources="cpus:2;mem:256"

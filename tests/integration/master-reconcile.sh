@@ -16,7 +16,7 @@ after_count () {        # after_count MARK REGEX N: at least N lines after MARK 
     [ "$(after "$1" | grep -cE -- "$2")" -ge "$3" ]
 }
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10
 ok_or_bail $? "master starts"
 start_agent agent1 --resources="cpus:4;mem:1024"
 ok_or_bail $? "agent1 registers"

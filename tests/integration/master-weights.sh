@@ -6,7 +6,7 @@
 . "${CAIRN_SRCDIR:-.}/tests/lib.sh"
 [ -x "$SCHED_BIN" ] || skip_all "$SCHED_BIN is not built (make check builds it)"
 
-start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=3 \
+start_master --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10 \
     --weights=a=2,b=1
 ok_or_bail $? "master starts with --weights=a=2,b=1"
 TASK="cpus:1;mem:128"
