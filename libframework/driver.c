@@ -116,7 +116,22 @@ struct _cairn_driver_t {
     int64_t backoff;
     zhashx_t *offers;                   /* offer id -> proto_offer_t * */
     cmd_t *held_head, *held_tail;       /* calls waiting for registration */
+    /*  Status updates delivered lately (I/O thread only): uuid ->
+        SEEN_DELIVERED or SEEN_ACKED, the oldest forgotten past SEEN_MAX. */
+    zhashx_t *seen;
+    char **seen_ring;
+    size_t seen_next;
 };
+
+/*  An agent resends an update until its acknowledgement arrives, so a
+    late or lost ack brings the same update (same uuid) again. A resend of
+    an update the scheduler has acknowledged is answered with the ack
+    again and not delivered twice; one it has not acknowledged yet is
+    delivered again (with explicit acks, that is how a scheduler that
+    could not act on an update gets another chance).                     */
+#define SEEN_MAX 8192
+#define SEEN_DELIVERED ((void *) 1)
+#define SEEN_ACKED ((void *) 2)
 
 /*  The driver whose callback runs on this thread (join or destroy from a
     callback would wait for itself), and the status update that callback
@@ -515,9 +530,43 @@ s_hold (cairn_driver_t *self, cmd_t *cmd)
     self->held_tail = cmd;
 }
 
+static proto_msg_t *s_ack_msg (const proto_status_t *s);
+
+/*  Whether update s is a resend of one the scheduler acknowledged: then
+    the ack goes again and s is not delivered. Any other is remembered.  */
+static bool
+s_status_seen (cairn_driver_t *self, const proto_status_t *s)
+{
+    if (!*s->uuid)
+        return false;           /* reconciliation answers and local updates */
+    void *seen = zhashx_lookup (self->seen, s->uuid);
+    if (seen == SEEN_ACKED) {
+        proto_msg_t *ack = s_ack_msg (s);
+        s_send (self, ack);
+        proto_msg_destroy (&ack);
+        return true;
+    }
+    if (seen)
+        return false;           /* delivered, not acknowledged: again */
+    char **slot = &self->seen_ring[self->seen_next];
+    if (*slot) {
+        zhashx_delete (self->seen, *slot);
+        free (*slot);
+    }
+    *slot = xstrdup (s->uuid);
+    self->seen_next = (self->seen_next + 1) % SEEN_MAX;
+    zhashx_insert (self->seen, s->uuid, SEEN_DELIVERED);
+    return false;
+}
+
 static void
 s_process_cmd (cairn_driver_t *self, cmd_t *cmd, bool *stop)
 {
+    /*  Acknowledged, whether the ack leaves now or (unregistered) is
+        dropped: a resend of the update is answered with the ack again.  */
+    if (cmd->msg && cmd->msg->type == PROTO_STATUS_ACK
+        && zhashx_lookup (self->seen, cmd->msg->u.status_ack.uuid))
+        zhashx_update (self->seen, cmd->msg->u.status_ack.uuid, SEEN_ACKED);
     switch (cmd->kind) {
         case CMD_STOP:
             if (self->registered) {
@@ -614,6 +663,8 @@ s_handle (cairn_driver_t *self, proto_msg_t *msg, bool *stop)
             s_push_event (self, EV_RESCINDED, NULL, msg->u.rescind.offer_id, NULL);
             break;
         case PROTO_STATUS_UPDATE:
+            if (s_status_seen (self, &msg->u.status))
+                break;
             s_push_event (self, EV_STATUS, msg, NULL, NULL);
             return;
         case PROTO_AGENT_LOST:
@@ -674,6 +725,9 @@ s_io_thread (void *arg)
 {
     cairn_driver_t *self = arg;
     self->offers = zhashx_new ();
+    self->seen = zhashx_new ();
+    self->seen_ring = xzalloc (SEEN_MAX * sizeof *self->seen_ring);
+    self->seen_next = 0;
     zhashx_set_destructor (self->offers, s_offer_free);
     self->ping_ms = DEFAULT_PING_MS;
     self->backoff = REGISTER_BACKOFF_MIN_MS;
@@ -731,6 +785,11 @@ s_io_thread (void *arg)
     }
     zsock_destroy (&self->sock);
     zhashx_destroy (&self->offers);
+    zhashx_destroy (&self->seen);
+    for (size_t i = 0; i < SEEN_MAX; i++)
+        free (self->seen_ring[i]);
+    free (self->seen_ring);
+    self->seen_ring = NULL;
     while (self->held_head) {
         cmd_t *next = self->held_head->next;
         s_cmd_free (&self->held_head);
@@ -1067,16 +1126,10 @@ cairn_driver_set_explicit_ack (cairn_driver_t *self, bool explicit_ack)
     return 0;
 }
 
-int
-cairn_driver_acknowledge (cairn_driver_t *self, const cairn_status_t *status)
+/*  The acknowledgement of update s.                                      */
+static proto_msg_t *
+s_ack_msg (const proto_status_t *s)
 {
-    if (!self || !status)
-        return error_set (EINVAL, "acknowledge needs a driver and a status");
-    const proto_status_t *s = &status->status;
-    if (!*s->uuid)
-        return 0;               /* reconciliation answers are not acknowledged */
-    if (!*s->agent_id)
-        return error_set (EINVAL, "the status has no agent id");
     proto_msg_t *msg = proto_msg_new (PROTO_STATUS_ACK);
     proto_status_ack_t *ack = &msg->u.status_ack;
     free (ack->framework_id);
@@ -1087,7 +1140,20 @@ cairn_driver_acknowledge (cairn_driver_t *self, const cairn_status_t *status)
     ack->agent_id = xstrdup (s->agent_id);
     ack->task_id = xstrdup (s->task_id);
     ack->uuid = xstrdup (s->uuid);
-    return s_push_msg (self, CMD_SEND, msg);
+    return msg;
+}
+
+int
+cairn_driver_acknowledge (cairn_driver_t *self, const cairn_status_t *status)
+{
+    if (!self || !status)
+        return error_set (EINVAL, "acknowledge needs a driver and a status");
+    const proto_status_t *s = &status->status;
+    if (!*s->uuid)
+        return 0;               /* reconciliation answers are not acknowledged */
+    if (!*s->agent_id)
+        return error_set (EINVAL, "the status has no agent id");
+    return s_push_msg (self, CMD_SEND, s_ack_msg (s));
 }
 
 int

@@ -443,8 +443,18 @@ s_on_jobs (zloop_t *loop, int timer_id, void *arg)
 static void
 s_start_state (server_t *srv, httpd_request_t **req, int64_t now)
 {
+    /*  A state that fits in one slice is written at once, so it is one
+        consistent snapshot (no message is handled between the ids taken
+        and the entries written); only a large one is spread over passes. */
+    state_job_t *state = master_state_begin (srv->master, now);
+    if (master_state_step (srv->master, state, STATE_STEP)) {
+        size_t size;
+        char *text = master_state_take (&state, &size);
+        httpd_respond (srv->httpd, req, 200, "application/json", text, size);
+        return;
+    }
     http_job_t *job = xzalloc (sizeof *job);
-    job->state = master_state_begin (srv->master, now);
+    job->state = state;
     job->req = *req;
     *req = NULL;
     job->next = srv->jobs;

@@ -1941,7 +1941,9 @@ master_allocate (master_t *self, int64_t now)
     snapshot of the ids to list, and each master_state_step writes up to
     a budget of entries, looking each id up again (an entry that went
     away meanwhile is skipped). The loop runs one step per pass, so a
-    large cluster's state never holds up messages for long.               */
+    large cluster's state never holds up messages for long; a state that
+    fits in the first step is written before any message is handled, so
+    it is one consistent snapshot (main.c).                               */
 
 typedef enum {
     PHASE_HEAD, PHASE_AGENTS, PHASE_FRAMEWORKS, PHASE_TASKS, PHASE_COMPLETED, PHASE_OFFERS,
