@@ -15,6 +15,9 @@ PACKAGES=(
     unzip bzip2 zip
     # The service framework's tests serve HTTP with python3 -m http.server.
     python3
+    # The web UI's browser test loads /ui/ in headless Chromium (it skips
+    # without it).
+    chromium
     # Optional, for make bench only: the scale plots (tests/bench/plot.sh;
     # without gnuplot the benchmarks still run and the plots are skipped).
     gnuplot-nox

@@ -655,6 +655,24 @@ s_free_frame (void *cls)
     zframe_destroy (&frame);
 }
 
+/*  Adds "Name: value" lines (the owner's extra headers) to a response. */
+static void
+s_add_headers (struct MHD_Response *response, char *headers)
+{
+    char *save = NULL;
+    for (char *line = strtok_r (headers, "\r\n", &save); line;
+         line = strtok_r (NULL, "\r\n", &save)) {
+        char *colon = strchr (line, ':');
+        if (!colon || colon == line)
+            continue;
+        *colon = '\0';
+        const char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        MHD_add_response_header (response, line, value);
+    }
+}
+
 static void
 s_handle_reply (server_t *server, zmsg_t *msg)
 {
@@ -662,6 +680,7 @@ s_handle_reply (server_t *server, zmsg_t *msg)
     zframe_t *status_frame = zmsg_pop (msg);
     char *content_type = zmsg_popstr (msg);
     zframe_t *body = zmsg_pop (msg);
+    char *headers = zmsg_popstr (msg);      /* NULL: none */
     uint64_t id;
     uint32_t status;
 
@@ -692,11 +711,14 @@ s_handle_reply (server_t *server, zmsg_t *msg)
     if (*content_type)
         MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
                                  content_type);
+    if (headers)
+        s_add_headers (response, headers);
     s_answer (ex, status, response);
 done:
     zframe_destroy (&id_frame);
     zframe_destroy (&status_frame);
     free (content_type);
+    free (headers);
     zframe_destroy (&body);
 }
 
@@ -1468,6 +1490,14 @@ void
 httpd_respond (httpd_t *self, httpd_request_t **req_p, int status,
                const char *content_type, char *body, size_t size)
 {
+    httpd_respond_with_headers (self, req_p, status, content_type, NULL, body, size);
+}
+
+void
+httpd_respond_with_headers (httpd_t *self, httpd_request_t **req_p, int status,
+                            const char *content_type, const char *headers, char *body,
+                            size_t size)
+{
     assert (self);
     assert (req_p && *req_p);
     assert (status >= 200 && status <= 599);
@@ -1495,8 +1525,11 @@ httpd_respond (httpd_t *self, httpd_request_t **req_p, int status,
         || zmq_send (handle, &req->id, sizeof req->id, ZMQ_SNDMORE) == -1
         || zmq_send (handle, &wire_status, sizeof wire_status, ZMQ_SNDMORE) == -1
         || zmq_send (handle, type, strlen (type), ZMQ_SNDMORE) == -1
-        || zmq_msg_send (&frame, handle, 0) == -1)
+        || zmq_msg_send (&frame, handle, headers ? ZMQ_SNDMORE : 0) == -1)
         zmq_msg_close (&frame);
+    /*  The extra headers, when there are any, travel as a last frame.  */
+    else if (headers)
+        zmq_send (handle, headers, strlen (headers), 0);
     httpd_request_destroy (req_p);
 }
 

@@ -126,6 +126,12 @@ void httpd_request_destroy (httpd_request_t **req_p);
 void httpd_respond (httpd_t *self, httpd_request_t **req_p, int status,
                     const char *content_type, char *body, size_t size);
 
+/*  httpd_respond with extra response headers: headers holds lines
+    "Name: value" separated by newlines ("\n" or "\r\n"), or is NULL.   */
+void httpd_respond_with_headers (httpd_t *self, httpd_request_t **req_p, int status,
+                                 const char *content_type, const char *headers, char *body,
+                                 size_t size);
+
 /*  Answers with status and the JSON body {"error": "<message>"}.          */
 void httpd_respond_error (httpd_t *self, httpd_request_t **req_p, int status,
                           const char *fmt, ...)

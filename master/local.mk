@@ -17,3 +17,17 @@ master_cairn_master_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON
 master_cairn_master_LDADD = master/libmaster.la libframework/libcairn-httpd.la \
 	libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) $(JANSSON_LIBS) \
 	$(MICROHTTPD_LIBS) $(MSGPACK_LIBS) $(SQLITE_LIBS)
+
+# The web UI (webui/): its files are embedded in cairn-master at build
+# time by webui/embed.sh (POSIX sh and od), so the master serves /ui/
+# with nothing installed beside it.
+WEBUI_FILES = webui/index.html webui/app.css webui/app.js
+master_cairn_master_SOURCES += master/webui.c master/webui.h
+nodist_master_cairn_master_SOURCES = master/webui-assets.c
+master_cairn_master_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/master
+BUILT_SOURCES += master/webui-assets.c
+CLEANFILES += master/webui-assets.c
+EXTRA_DIST += webui/embed.sh $(WEBUI_FILES)
+master/webui-assets.c: $(top_srcdir)/webui/embed.sh $(top_srcdir)/webui/index.html \
+		$(top_srcdir)/webui/app.css $(top_srcdir)/webui/app.js
+	$(AM_V_GEN)$(MKDIR_P) master && $(SHELL) $(top_srcdir)/webui/embed.sh $(top_srcdir)/webui $@

@@ -36,13 +36,14 @@
 #include "restapi.h"
 #include "transport.h"
 #include "util.h"
+#include "webui.h"
 
 #define BATCH 2000              /* messages read per loop pass */
 
 static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
 static char *s_log_level, *s_log;
 static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
-static char *s_curve_secret, *s_curve_allow_dir, *s_acl;
+static char *s_curve_secret, *s_curve_allow_dir, *s_acl, *s_webui_dir;
 static bool s_insecure;
 static int64_t s_max_message_size, s_max_tasks_per_launch, s_max_string_length;
 static int64_t s_max_connections_per_ip, s_max_pending_per_peer;
@@ -120,6 +121,9 @@ static const flag_t s_flags[] = {
     { "insecure", FLAG_BOOL, &s_insecure, NULL, NULL,
       "Allow a non-loopback --ip without credentials (anyone who can reach the ports "
       "controls the cluster).", 0, 0 },
+    { "webui-dir", FLAG_STRING, &s_webui_dir, NULL, "DIR",
+      "Serve the web UI (/ui/) from the files in DIR, read on each request, instead of "
+      "the copy built into the master (for working on the UI).", 0, 0 },
     { "log-level", FLAG_STRING, &s_log_level, "info", "LEVEL",
       "Log level: error, warn, info or debug.", 0, 0 },
     { "log", FLAG_STRING, &s_log, "stderr", "TARGET",
@@ -511,6 +515,16 @@ s_get_summary (restapi_call_t *call)
 }
 
 static void
+s_get_agents (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    size_t size;
+    char *text = master_agents_text (srv->master, s_now (), &size);
+    httpd_request_t *req = restapi_call_take (call);
+    s_respond_text (srv, &req, "application/json", text, size);
+}
+
+static void
 s_get_metrics (restapi_call_t *call)
 {
     server_t *srv = call->arg;
@@ -673,8 +687,10 @@ s_post_kill (restapi_call_t *call)
     server_t *srv = call->arg;
     if (!s_authorized (call, "kill"))
         return;
-    const char *task = s_id_param (call, "task_id");
+    /*  Read before s_id_param, which answers (and ends the call) when
+        the task id is bad.                                               */
     const char *fw = restapi_query (call, "framework_id");
+    const char *task = s_id_param (call, "task_id");
     int64_t grace;
     if (!task || (fw && !s_id_param (call, "framework_id"))
         || !s_duration_param (call, "grace", &grace))
@@ -683,12 +699,77 @@ s_post_kill (restapi_call_t *call)
                json_pack ("{s:s s:b}", "task_id", task, "killing", true));
 }
 
+/*  An optional count parameter in [min, max] (def if absent); false
+    after a 400 naming it.                                                */
+static bool
+s_count_param (restapi_call_t *call, const char *name, long long min, long long max,
+               long long def, size_t *value)
+{
+    const char *text = restapi_query (call, name);
+    *value = (size_t) def;
+    if (!text)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll (text, &end, 10);
+    if (!*text || *end || errno || n < min || n > max) {
+        restapi_error (call, 400, name, "%s must be an integer from %lld to %lld (got '%s')",
+                       name, min, max, text);
+        return false;
+    }
+    *value = (size_t) n;
+    return true;
+}
+
+#define TASKS_DEFAULT_LIMIT 100
+#define TASKS_MAX_LIMIT 1000
+
+/*  GET /tasks without task_id: one page of the tasks, filtered, so that
+    a UI never needs the whole of /state.                                 */
+static void
+s_get_tasks_page (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    master_tasks_filter_t filter = { .state = -1, .which = TASKS_ANY };
+    const char *state = restapi_query (call, "state");
+    if (state && *state) {
+        cairn_task_state_t st;
+        if (strcmp (state, "active") == 0)
+            filter.which = TASKS_ACTIVE;
+        else if (strcmp (state, "completed") == 0)
+            filter.which = TASKS_COMPLETED;
+        else if (cairn_task_state_parse (state, &st) == 0)
+            filter.state = (int) st;
+        else {
+            restapi_error (call, 400, "state", "state must be a task state such as "
+                           "TASK_RUNNING, or active or completed (got '%s')", state);
+            return;
+        }
+    }
+    filter.framework_id = restapi_query (call, "framework_id");
+    filter.agent_id = restapi_query (call, "agent_id");
+    filter.q = restapi_query (call, "q");
+    if ((filter.framework_id && !s_id_param (call, "framework_id"))
+        || (filter.agent_id && !s_id_param (call, "agent_id"))
+        || !s_count_param (call, "offset", 0, 1000000000, 0, &filter.offset)
+        || !s_count_param (call, "limit", 1, TASKS_MAX_LIMIT, TASKS_DEFAULT_LIMIT,
+                           &filter.limit))
+        return;
+    restapi_reply (call, 200, master_tasks_json (srv->master, &filter, s_now ()));
+}
+
 static void
 s_get_task (restapi_call_t *call)
 {
     server_t *srv = call->arg;
-    const char *task = s_id_param (call, "task_id");
+    if (!restapi_query (call, "task_id")) {
+        s_get_tasks_page (call);
+        return;
+    }
+    /*  Read before s_id_param, which answers (and ends the call) when
+        the task id is bad.                                               */
     const char *fw = restapi_query (call, "framework_id");
+    const char *task = s_id_param (call, "task_id");
     if (!task || (fw && !s_id_param (call, "framework_id")))
         return;
     json_t *json = master_task_json (srv->master, fw, task, s_now ());
@@ -759,10 +840,58 @@ s_on_heartbeat (zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+/*  The web UI: GET / sends the browser to ui/ (relative, so that it
+    works behind a proxy on a sub-path), GET /ui/NAME serves a file.
+    Every answer carries webui_headers (the Content-Security-Policy).
+    Returns false for a request that is not the UI's.                    */
+static bool
+s_serve_ui (server_t *srv, httpd_request_t **req)
+{
+    const char *path = httpd_request_path (*req);
+    const char *name;
+    if (strcmp (path, "/") == 0) {
+        static const char page[] = "<!DOCTYPE html>\n<title>Cairn</title>\n"
+                                   "<p><a href=\"ui/\">Cairn web UI</a></p>\n";
+        char *headers = xasprintf ("%sLocation: ui/\n", webui_headers);
+        httpd_respond_with_headers (srv->httpd, req, 302, "text/html; charset=utf-8", headers,
+                                    xstrdup (page), sizeof page - 1);
+        free (headers);
+        return true;
+    }
+    if (strcmp (path, "/ui") == 0) {
+        char *headers = xasprintf ("%sLocation: ui/\n", webui_headers);
+        httpd_respond_with_headers (srv->httpd, req, 302, "text/plain; charset=utf-8",
+                                    headers, NULL, 0);
+        free (headers);
+        return true;
+    }
+    if (strncmp (path, "/ui/", 4) != 0)
+        return false;
+    name = path + 4;
+    if (strcmp (httpd_request_method (*req), "GET") != 0) {
+        httpd_respond_error (srv->httpd, req, 405, "%s is not allowed on %s (allowed: GET)",
+                             httpd_request_method (*req), path);
+        return true;
+    }
+    const char *type = NULL;
+    size_t size = 0;
+    char *body = webui_load (s_webui_dir && *s_webui_dir ? s_webui_dir : NULL, name, &type,
+                             &size);
+    if (!body) {
+        char *text = xasprintf ("{\"error\":\"no such file in the web UI\"}");
+        httpd_respond_with_headers (srv->httpd, req, 404, "application/json", webui_headers,
+                                    text, strlen (text));
+        return true;
+    }
+    httpd_respond_with_headers (srv->httpd, req, 200, type, webui_headers, body, size);
+    return true;
+}
+
 static const restapi_route_t s_routes[] = {
     { "GET", "/health", s_get_health },
     { "GET", "/state", s_get_state },
     { "GET", "/state/summary", s_get_summary },
+    { "GET", "/agents", s_get_agents },
     { "GET", "/flags", s_get_flags },
     { "GET", "/metrics", s_get_metrics },
     { "GET", "/events", s_get_events },
@@ -782,7 +911,8 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
     server_t *srv = arg;
     httpd_request_t *req;
     while ((req = httpd_recv (srv->httpd)) && !srv->stop)
-        restapi_dispatch (srv->httpd, &req, s_routes, sizeof s_routes / sizeof s_routes[0], srv);
+        if (!s_serve_ui (srv, &req))
+            restapi_dispatch (srv->httpd, &req, s_routes, sizeof s_routes / sizeof s_routes[0], srv);
     httpd_request_destroy (&req);
     s_prune_subscribers (srv);
     return srv->stop ? -1 : 0;
@@ -878,6 +1008,13 @@ main (int argc, char **argv)
         goto done;
     }
     if (s_check_exposure () < 0) {
+        exit_code = 2;
+        goto done;
+    }
+    struct stat webui_st;
+    if (s_webui_dir && *s_webui_dir
+        && (stat (s_webui_dir, &webui_st) < 0 || !S_ISDIR (webui_st.st_mode))) {
+        fprintf (stderr, "cairn-master: --webui-dir: %s is not a directory\n", s_webui_dir);
         exit_code = 2;
         goto done;
     }

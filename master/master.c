@@ -1779,6 +1779,80 @@ master_task_json (master_t *self, const char *framework_id, const char *task_id,
     return json;
 }
 
+/*  master_tasks_json: the matching tasks are collected as pointers and
+    sorted, so a page costs one pass over the tasks and a sort, never the
+    whole of /state; the order is stable between polls, so a UI paging
+    through a busy cluster sees each task once unless tasks come or go. */
+
+static bool
+s_task_matches (const task_t *t, const master_tasks_filter_t *filter)
+{
+    if (filter->state >= 0 && (int) t->status.state != filter->state)
+        return false;
+    bool terminal = cairn_task_state_is_terminal (t->status.state);
+    if ((filter->which == TASKS_ACTIVE && terminal)
+        || (filter->which == TASKS_COMPLETED && !terminal))
+        return false;
+    if (filter->agent_id && strcmp (t->agent_id, filter->agent_id) != 0)
+        return false;
+    if (filter->q && *filter->q && !strcasestr (t->info.task_id, filter->q)
+        && !(t->info.name && strcasestr (t->info.name, filter->q)))
+        return false;
+    return true;
+}
+
+static int
+s_task_cmp (const void *a, const void *b)
+{
+    const task_t *x = *(task_t *const *) a, *y = *(task_t *const *) b;
+    int rc = strcmp (x->framework_id, y->framework_id);
+    return rc ? rc : strcmp (x->info.task_id, y->info.task_id);
+}
+
+json_t *
+master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t now)
+{
+    (void) now;
+    size_t n = 0, cap = 64;
+    const task_t **found = xmalloc (cap * sizeof *found);
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
+        if (filter->framework_id && strcmp (f->id, filter->framework_id) != 0)
+            continue;
+        for (int pass = 0; pass < 2; pass++) {
+            task_t *t = pass ? zlistx_first (f->completed) : zhashx_first (f->tasks);
+            for (; t; t = pass ? zlistx_next (f->completed) : zhashx_next (f->tasks)) {
+                if (!s_task_matches (t, filter))
+                    continue;
+                if (n == cap)
+                    found = xrealloc (found, (cap *= 2) * sizeof *found);
+                found[n++] = t;
+            }
+        }
+    }
+    qsort (found, n, sizeof *found, s_task_cmp);
+    jsonw_t w;
+    jsonw_init (&w);
+    jsonw_object (&w);
+    jsonw_kint (&w, "total", (int64_t) n);
+    jsonw_kint (&w, "offset", (int64_t) filter->offset);
+    jsonw_kint (&w, "limit", (int64_t) filter->limit);
+    jsonw_key (&w, "tasks");
+    jsonw_array (&w);
+    for (size_t i = filter->offset; i < n && i - filter->offset < filter->limit; i++)
+        s_write_task (&w, found[i]);
+    jsonw_end (&w, ']');
+    jsonw_end (&w, '}');
+    free (found);
+    size_t size;
+    char *text = jsonw_take (&w, &size);
+    jsonw_fini (&w);
+    json_t *json = json_loadb (text, size, 0, NULL);
+    free (text);
+    if (!json)
+        oom_abort ();
+    return json;
+}
+
 void
 master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault)
 {
@@ -2327,9 +2401,12 @@ char *
 master_summary_text (master_t *self, int64_t now, size_t *size)
 {
     size_t active = 0, unreachable = 0, draining = 0;
-    cairn_resources_t total, used;
+    cairn_resources_t total, used, offered;
     resources_init (&total);
     resources_init (&used);
+    resources_init (&offered);
+    for (offer_t *o = zhashx_first (self->offers); o; o = zhashx_next (self->offers))
+        cairn_resources_add (&offered, &o->resources);
     for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
         draining += a->draining;
         if (a->state == AGENT_ACTIVE) {
@@ -2355,6 +2432,7 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     jsonw_end (&w, '}');
     s_write_resources (&w, "resources", &total);
     s_write_resources (&w, "used", &used);
+    s_write_resources (&w, "offered", &offered);
     jsonw_key (&w, "frameworks");
     jsonw_array (&w);
     for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
@@ -2375,6 +2453,22 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     jsonw_end (&w, '}');
     resources_fini (&total);
     resources_fini (&used);
+    resources_fini (&offered);
+    return jsonw_take (&w, size);
+}
+
+char *
+master_agents_text (master_t *self, int64_t now, size_t *size)
+{
+    jsonw_t w;
+    jsonw_init (&w);
+    jsonw_object (&w);
+    jsonw_key (&w, "agents");
+    jsonw_array (&w);
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents))
+        s_write_agent (self, &w, a, now);
+    jsonw_end (&w, ']');
+    jsonw_end (&w, '}');
     return jsonw_take (&w, size);
 }
 

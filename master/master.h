@@ -80,6 +80,25 @@ int master_kill (master_t *self, const char *framework_id, const char *task_id,
 json_t *master_task_json (master_t *self, const char *framework_id, const char *task_id,
                           int64_t now_ms);
 
+/*  Which tasks master_tasks_json lists. Every filter is optional: NULL
+    strings, state -1 and which TASKS_ANY let every task through.
+    offset and limit then cut one page out of the ordered list.          */
+typedef enum { TASKS_ANY, TASKS_ACTIVE, TASKS_COMPLETED } master_tasks_which_t;
+typedef struct {
+    int state;                          /* a cairn_task_state_t, or -1 */
+    master_tasks_which_t which;         /* with state -1 */
+    const char *framework_id;
+    const char *agent_id;
+    const char *q;                      /* case-insensitive, in id or name */
+    size_t offset;
+    size_t limit;
+} master_tasks_filter_t;
+
+/*  One page of the tasks (live and completed kept) that pass filter,
+    ordered by framework id then task id: {"total", "offset", "limit",
+    "tasks": [...]}, each task as in /state. Caller decrefs.             */
+json_t *master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t now_ms);
+
 /*  The operator's event feed: fn gets one JSON line (with its newline) per
     event (TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_UPDATED,
     AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED, FRAMEWORK_REMOVED)
@@ -135,6 +154,8 @@ char *master_state_text (master_t *self, int64_t now_ms, size_t *size);
 json_t *master_state_json (master_t *self, int64_t now_ms);
 /*  /state/summary: counts, resources, frameworks without task lists.     */
 char *master_summary_text (master_t *self, int64_t now_ms, size_t *size);
+/*  /agents: {"agents": [...]}, each agent as in /state (no tasks).        */
+char *master_agents_text (master_t *self, int64_t now_ms, size_t *size);
 /*  /metrics: Prometheus text format.                                      */
 char *master_metrics_text (master_t *self, int64_t now_ms, size_t *size);
 json_t *master_health_json (master_t *self, int64_t now_ms);

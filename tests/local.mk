@@ -107,6 +107,8 @@ INTEGRATION_TESTS = \
 	tests/integration/hello.sh \
 	tests/integration/hostile.sh \
 	tests/integration/master-endpoints.sh \
+	tests/integration/webui.sh \
+	tests/integration/webui-browser.sh \
 	tests/integration/master-gone.sh \
 	tests/integration/agent-recovery.sh \
 	tests/integration/agent-isolation.sh \

@@ -70,6 +70,12 @@ s_serve (loop_t *loop, httpd_request_t **req_p)
                                 agent ? agent : "(null)");
         httpd_respond (loop->httpd, req_p, 200, "text/plain", body, strlen (body));
     }
+    else if (streq (path, "/headers")) {
+        char *body = xstrdup ("with headers");
+        httpd_respond_with_headers (loop->httpd, req_p, 200, "text/plain",
+                                    "X-One: 1\r\nX-Two:  two words\nnot a header\n",
+                                    body, strlen (body));
+    }
     else if (streq (path, "/peer")) {
         char *body = xstrdup (httpd_request_peer (req));
         httpd_respond (loop->httpd, req_p, 200, "text/plain", body, strlen (body));
@@ -269,6 +275,19 @@ test_served (void)
         "raw GET: the loop's content type reaches the client");
     ok (response && strstr (response, "\r\n\r\nGET /echo a=(null)"),
         "raw GET: body after the headers");
+    free (request);
+    free (response);
+
+    /*  Extra headers from the loop  */
+    request = xasprintf ("GET /headers HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                         "Connection: close\r\n\r\n", port);
+    response = s_raw_request (port, request);
+    ok (response && strcasestr (response, "\r\nX-One: 1\r\n")
+        && strcasestr (response, "\r\nX-Two: two words\r\n"),
+        "httpd_respond_with_headers: the extra headers reach the client");
+    ok (response && strcasestr (response, "\r\nContent-Type: text/plain\r\n")
+        && strstr (response, "\r\n\r\nwith headers") && !strstr (response, "not a header"),
+        "httpd_respond_with_headers: with the content type and body, a bad line dropped");
     free (request);
     free (response);
 
