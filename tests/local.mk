@@ -18,9 +18,14 @@ EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
 	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
 	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi \
-	tests/unit/launcher tests/unit/util tests/unit/log
+	tests/unit/launcher tests/unit/util tests/unit/log tests/unit/driver
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
+
+# The driver against a fake master (a ROUTER speaking the codec).
+tests_unit_driver_SOURCES = tests/unit/driver.c
+tests_unit_driver_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_driver_LDADD = libframework/libcairn.la $(TEST_UNIT_LIBS)
 
 tests_unit_log_SOURCES = tests/unit/log.c
 tests_unit_log_CFLAGS = $(TEST_UNIT_CFLAGS)
