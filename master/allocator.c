@@ -568,6 +568,51 @@ s_filtered (allocator_t *self, a_agent_t *a, int32_t fi, const cairn_resources_t
     return filtered;
 }
 
+bool
+allocator_allocatable (allocator_t *self, const cairn_resources_t *free_res)
+{
+    return s_allocatable (self, free_res);
+}
+
+bool
+allocator_suppressed (allocator_t *self, const char *framework_id)
+{
+    a_framework_t *f = s_framework (self, framework_id);
+    return f && f->suppressed;
+}
+
+/*  A filter in force: not expired, not voided (read-only, unlike
+    s_filtered, which also drops the dead ones).                          */
+static bool
+s_in_force (const allocator_t *self, const filter_t *flt, int64_t now)
+{
+    const a_framework_t *f = &self->frameworks[flt->fw];
+    return flt->expiry > now && f->in_use && flt->gen == f->filter_gen;
+}
+
+size_t
+allocator_agent_filters (allocator_t *self, const char *agent_id, int64_t now_ms)
+{
+    a_agent_t *a = s_agent (self, agent_id);
+    size_t n = 0;
+    for (uint32_t k = 0; a && k < a->nfilters; k++)
+        n += s_in_force (self, &a->filters[k], now_ms);
+    return n;
+}
+
+void
+allocator_each_filter (allocator_t *self, int64_t now_ms, allocator_filter_fn *fn, void *arg)
+{
+    for (size_t i = 0; i < self->nagents; i++) {
+        a_agent_t *a = &self->agents[i];
+        if (!a->in_use)
+            continue;
+        for (uint32_t k = 0; k < a->nfilters; k++)
+            if (s_in_force (self, &a->filters[k], now_ms))
+                fn (self->frameworks[a->filters[k].fw].id, a->id, arg);
+    }
+}
+
 static bool
 s_before (const allocator_t *self, int32_t x, int32_t y)
 {

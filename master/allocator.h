@@ -71,6 +71,19 @@ size_t allocator_allocate (allocator_t *self, int64_t now_ms, allocator_offer_fn
 /*  The framework's weighted dominant share.                               */
 double allocator_share (allocator_t *self, const char *framework_id);
 
+/*  Why nothing is offered, for the operator views; cheap (no run).
+    Whether the framework asked for no offers.                            */
+bool allocator_suppressed (allocator_t *self, const char *framework_id);
+/*  Whether free resources this large are worth offering (min_allocatable). */
+bool allocator_allocatable (allocator_t *self, const cairn_resources_t *free_res);
+/*  The decline filters in force on the agent at now_ms (refuse time not
+    elapsed, not voided by a revive): how many frameworks declined it.     */
+size_t allocator_agent_filters (allocator_t *self, const char *agent_id, int64_t now_ms);
+/*  Calls fn for each decline filter in force at now_ms, with the
+    framework that declined and the agent (one pass over the agents).      */
+typedef void (allocator_filter_fn) (const char *framework_id, const char *agent_id, void *arg);
+void allocator_each_filter (allocator_t *self, int64_t now_ms, allocator_filter_fn *fn, void *arg);
+
 /*  Bytes held by the allocator's own data structures (not the process).  */
 size_t allocator_memory (allocator_t *self);
 

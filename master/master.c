@@ -137,7 +137,8 @@ struct _master_t {
 
 static void s_write_task (jsonw_t *w, const task_t *t);
 static void s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now);
-static void s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary);
+static void s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary,
+                               int64_t filters);
 
 /*  Events (the operator's feed): one JSON line each, built only while
     someone listens.                                                      */
@@ -197,7 +198,7 @@ s_event_framework (master_t *self, const char *type, framework_t *f)
     jsonw_t w;
     s_event_begin (&w, type);
     jsonw_key (&w, "framework");
-    s_write_framework (self, &w, f, true);
+    s_write_framework (self, &w, f, true, -1);
     s_event_end (self, &w);
 }
 
@@ -2137,6 +2138,35 @@ s_agent_state_name (const agent_t *a)
     return "ACTIVE";
 }
 
+/*  Why the agent has no offer out, in words, where the master knows:
+    false when it has one (or nothing explains why not).                  */
+static bool
+s_why_idle (master_t *self, agent_t *a, const cairn_resources_t *free_res, size_t filters,
+            char *why, size_t size)
+{
+    if (a->state == AGENT_UNREACHABLE)
+        snprintf (why, size, "unreachable");
+    else if (a->state == AGENT_RECOVERING)
+        snprintf (why, size, "recovering: not re-registered since the master restarted");
+    else if (a->draining)
+        snprintf (why, size, "draining");
+    else if (zhashx_size (a->offers) > 0)
+        return false;
+    else if (!allocator_allocatable (self->allocator, free_res)) {
+        bool cpus = free_res->millicpus <= 0, mem = free_res->mem <= 0;
+        snprintf (why, size, "nothing free: %s",
+                  cpus && mem ? "all cpus and memory allocated"
+                  : cpus ? "all cpus allocated" : mem ? "all memory allocated"
+                  : "free resources below the minimum offer (--min-allocatable)");
+    }
+    else if (filters > 0)
+        snprintf (why, size, "filtered by %zu framework%s that declined it", filters,
+                  filters == 1 ? "" : "s");
+    else
+        return false;
+    return true;
+}
+
 static void
 s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
 {
@@ -2168,6 +2198,11 @@ s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
     s_write_resources (w, "used", &a->used);
     s_write_resources (w, "offered", &offered);
     s_write_resources (w, "free", &free_res);
+    size_t filters = allocator_agent_filters (self->allocator, a->id, now);
+    jsonw_kint (w, "filters", (int64_t) filters);
+    char why[128];
+    if (s_why_idle (self, a, &free_res, filters, why, sizeof why))
+        jsonw_kstring (w, "why_idle", why);
     jsonw_kint (w, "tasks", (int64_t) zhashx_size (a->tasks));
     jsonw_kdouble (w, "registered_s_ago", (double) (now - a->registered_at) / 1000.0);
     jsonw_end (w, '}');
@@ -2185,8 +2220,10 @@ s_count_states (framework_t *f, int counts[CAIRN_TASK_STATE_COUNT])
         counts[t->status.state]++;
 }
 
+/*  filters: decline filters in force against its offers, or -1 when not
+    counted (then neither they nor why_no_offers are written).           */
 static void
-s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary)
+s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary, int64_t filters)
 {
     int counts[CAIRN_TASK_STATE_COUNT];
     s_count_states (f, counts);
@@ -2211,7 +2248,37 @@ s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary)
             jsonw_kint (w, cairn_task_state_name (st), counts[st]);
     jsonw_end (w, '}');
     jsonw_kint (w, "offers", (int64_t) zhashx_size (f->offers));
+    bool suppressed = !f->removed && allocator_suppressed (self->allocator, f->id);
+    jsonw_kbool (w, "suppressed", suppressed);
+    if (filters >= 0) {
+        /*  Only where the filters were counted in one pass (the summary). */
+        jsonw_kint (w, "filters", filters);
+        char why[128];
+        if (f->removed)
+            snprintf (why, sizeof why, "removed");
+        else if (!f->connected)
+            snprintf (why, sizeof why, "disconnected");
+        else if (suppressed)
+            snprintf (why, sizeof why, "suppressed: it asked for no offers");
+        else if (zhashx_size (f->offers) == 0 && filters > 0)
+            snprintf (why, sizeof why, "declined %" PRId64 " agent%s: refuse filter%s in force",
+                      filters, filters == 1 ? "" : "s", filters == 1 ? "" : "s");
+        else
+            why[0] = '\0';
+        if (why[0])
+            jsonw_kstring (w, "why_no_offers", why);
+    }
     jsonw_end (w, '}');
+}
+
+/*  framework id -> count of decline filters in force (summary).         */
+static void
+s_count_filter (const char *framework_id, const char *agent_id, void *arg)
+{
+    (void) agent_id;
+    zhashx_t *counts = arg;
+    uintptr_t n = (uintptr_t) zhashx_lookup (counts, framework_id);
+    zhashx_update (counts, framework_id, (void *) (n + 1));
 }
 
 state_job_t *
@@ -2284,7 +2351,7 @@ master_state_step (master_t *self, state_job_t *job, size_t budget)
                     framework_t *f = zhashx_lookup (self->frameworks,
                                                     job->frameworks[job->cursor++]);
                     if (f) {
-                        s_write_framework (self, w, f, false);
+                        s_write_framework (self, w, f, false, -1);
                         done += 1 + zhashx_size (f->tasks) / 64;
                     }
                     break;
@@ -2433,6 +2500,8 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     s_write_resources (&w, "resources", &total);
     s_write_resources (&w, "used", &used);
     s_write_resources (&w, "offered", &offered);
+    zhashx_t *filters = zhashx_new ();
+    allocator_each_filter (self->allocator, now, s_count_filter, filters);
     jsonw_key (&w, "frameworks");
     jsonw_array (&w);
     for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
@@ -2440,9 +2509,11 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
         s_count_states (f, fc);
         for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)
             counts[st] += fc[st];
-        s_write_framework (self, &w, f, true);
+        s_write_framework (self, &w, f, true,
+                           (int64_t) (uintptr_t) zhashx_lookup (filters, f->id));
     }
     jsonw_end (&w, ']');
+    zhashx_destroy (&filters);
     jsonw_key (&w, "tasks");
     jsonw_object (&w);
     for (int st = 0; st < CAIRN_TASK_STATE_COUNT; st++)

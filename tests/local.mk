@@ -114,6 +114,7 @@ INTEGRATION_TESTS = \
 	tests/integration/master-endpoints.sh \
 	tests/integration/webui.sh \
 	tests/integration/webui-browser.sh \
+	tests/integration/webui-actions.sh \
 	tests/integration/master-gone.sh \
 	tests/integration/agent-recovery.sh \
 	tests/integration/agent-isolation.sh \
@@ -121,7 +122,7 @@ INTEGRATION_TESTS = \
 	tests/integration/protocol-doc.sh \
 	tests/integration/scale-small.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS)
+EXTRA_DIST += tests/lib.sh $(INTEGRATION_TESTS) tests/integration/webui-drive.js
 
 # Benchmarks: `make bench` (never part of `make check`).
 EXTRA_PROGRAMS += tests/bench/codec tests/bench/allocator tests/bench/state \

@@ -9,7 +9,12 @@
  * The page polls: every POLL_MS after a good answer, doubling up to
  * MAX_POLL_MS while requests fail or are slow, so a struggling master is
  * not hammered. document.body.dataset.ready is "1" after the first
- * successful load (tests wait for it). */
+ * successful load (tests wait for it).
+ *
+ * Operator actions (kill a task, drain or undrain an agent, tear down a
+ * framework) POST to the master after an in-page confirmation naming
+ * what will happen. The operator token typed in the header is kept in
+ * sessionStorage only (gone with the tab) and sent as a bearer token. */
 'use strict';
 
 const POLL_MS = 3000;
@@ -23,8 +28,13 @@ const ui = {
     timer: null,
     offset: 0,
     total: 0,
-    details: null,              /* {id, framework_id} of the task shown */
+    details: null,              /* {id, framework_id, state} of the task shown */
+    pending: null,              /* the action awaiting confirmation */
 };
+
+const TOKEN_KEY = 'cairn-operator-token';
+const TERMINAL = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR',
+                          'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE']);
 
 function $(id) {
     return document.getElementById(id);
@@ -65,6 +75,80 @@ async function getJSON(path) {
     } finally {
         clearTimeout(timer);
     }
+}
+
+function token() {
+    try {
+        return sessionStorage.getItem(TOKEN_KEY) || '';
+    } catch (e) {
+        return '';
+    }
+}
+
+/* POSTs an operator action; resolves to the JSON answer, or throws with
+   the master's error text (401, 403, 404, 409...). */
+async function postJSON(path) {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    const headers = {};
+    const t = token();
+    if (t)
+        headers.Authorization = 'Bearer ' + t;
+    try {
+        const r = await fetch(path, { method: 'POST', headers, cache: 'no-store',
+                                      signal: ctl.signal });
+        const body = await r.json().catch(() => null);
+        if (!r.ok)
+            throw new Error(r.status + ' ' + (body && body.error ? body.error : r.statusText));
+        return body;
+    } finally {
+        clearTimeout(timer);
+    }
+}
+
+function showResult(text, failed) {
+    const p = $('action-result');
+    p.textContent = text;
+    p.classList.toggle('error', !!failed);
+    p.hidden = false;
+}
+
+/* Asks, in the page, before doing anything: text names what will happen;
+   path is the POST; what names the action in the answer shown. */
+function confirmAction(text, path, what) {
+    ui.pending = { path, what };
+    setText('confirm-text', text);
+    $('confirm').hidden = false;
+    $('confirm-no').focus();
+}
+
+async function runPending() {
+    const a = ui.pending;
+    ui.pending = null;
+    $('confirm').hidden = true;
+    if (!a)
+        return;
+    try {
+        await postJSON(a.path);
+        showResult(a.what + ': done.', false);
+    } catch (e) {
+        showResult(a.what + ': failed: ' + (e && e.message ? e.message : e), true);
+    }
+    poll();
+    loadDetails();
+}
+
+function actionButton(label, action, onclick) {
+    const b = el('button', { type: 'button', dataset: { action } }, label);
+    b.addEventListener('click', (e) => {
+        e.stopPropagation();
+        onclick();
+    });
+    return b;
+}
+
+function query(params) {
+    return new URLSearchParams(params).toString();
 }
 
 function duration(s) {
@@ -135,13 +219,34 @@ function drawSummary(summary, health) {
                + ', offered ' + num(off, digits) + ', idle ' + num(idle, digits))));
     }
 
-    fillRows('frameworks', summary.frameworks.map((f) => el('tr', {},
+    fillRows('frameworks', summary.frameworks.map((f) => el('tr', { dataset: { framework: f.id } },
         el('td', {}, f.name), el('td', {}, f.id), el('td', {}, f.role),
         el('td', {}, f.removed ? 'removed' : f.connected ? 'yes' : 'no'),
         el('td', {}, num(f.used.cpus, 2)), el('td', {}, num(f.used.mem, 0)),
         el('td', {}, num(f.dominant_share * 100, 1) + '%'),
         el('td', {}, Object.entries(f.tasks).map(([k, v]) => k.replace('TASK_', '') + ':' + v)
-                                           .join(' ')))));
+                                           .join(' ')),
+        el('td', {}, f.offers || 0),
+        el('td', { className: 'why' }, f.why_no_offers || ''),
+        el('td', {}, f.removed ? '' : actionButton('Tear down', 'teardown', () =>
+            confirmAction('Tear down framework ' + f.name + ' (' + f.id + ')? All its tasks '
+                          + 'are killed and it is removed for good.',
+                          '../frameworks/teardown?' + query({ framework_id: f.id }),
+                          'Tear down framework ' + f.name + ' (' + f.id + ')'))))));
+}
+
+function agentAction(a) {
+    const name = a.hostname + ' (' + a.id + ')';
+    if (a.drain)
+        return actionButton('Undrain', 'undrain', () =>
+            confirmAction('Undrain agent ' + name + '? It is offered to frameworks again.',
+                          '../agents/undrain?' + query({ agent_id: a.id }),
+                          'Undrain agent ' + name));
+    return actionButton('Drain', 'drain', () =>
+        confirmAction('Drain agent ' + name + '? No more offers are made on it and its '
+                      + a.tasks + ' task(s) are killed.',
+                      '../agents/drain?' + query({ agent_id: a.id }),
+                      'Drain agent ' + name));
 }
 
 function drawAgents(agents) {
@@ -150,7 +255,8 @@ function drawAgents(agents) {
         el('td', {}, a.hostname), el('td', {}, a.id), el('td', {}, a.state),
         el('td', {}, num(a.used.cpus, 2) + ' / ' + num(a.resources.cpus, 2)),
         el('td', {}, num(a.used.mem, 0) + ' / ' + num(a.resources.mem, 0)),
-        el('td', {}, a.tasks))));
+        el('td', {}, a.tasks), el('td', { className: 'why' }, a.why_idle || ''),
+        el('td', {}, a.state === 'UNREACHABLE' ? '' : agentAction(a)))));
 }
 
 function drawTasks(page) {
@@ -202,6 +308,8 @@ async function loadDetails() {
     }
     $('task-details').hidden = false;
     setText('task-details-id', t.id);
+    ui.details.state = t.state;
+    $('task-kill').hidden = TERMINAL.has(t.state);
     const dl = $('task-details-fields');
     clear(dl);
     const fields = [['Name', t.name], ['State', t.state], ['Reason', t.reason],
@@ -273,6 +381,31 @@ document.addEventListener('DOMContentLoaded', () => {
     $('task-details-close').addEventListener('click', () => {
         ui.details = null;
         $('task-details').hidden = true;
+    });
+    $('task-kill').addEventListener('click', () => {
+        const d = ui.details;
+        if (!d)
+            return;
+        confirmAction('Kill task ' + d.id + ' of framework ' + d.framework_id + '?',
+                      '../tasks/kill?' + query({ task_id: d.id, framework_id: d.framework_id }),
+                      'Kill task ' + d.id);
+    });
+    $('confirm-yes').addEventListener('click', runPending);
+    $('confirm-no').addEventListener('click', () => {
+        ui.pending = null;
+        $('confirm').hidden = true;
+    });
+    const tok = $('token');
+    tok.value = token();
+    tok.addEventListener('input', () => {
+        try {
+            if (tok.value)
+                sessionStorage.setItem(TOKEN_KEY, tok.value);
+            else
+                sessionStorage.removeItem(TOKEN_KEY);
+        } catch (e) {
+            /* no storage: the token is not kept */
+        }
     });
     poll();
 });

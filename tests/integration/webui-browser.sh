@@ -57,6 +57,50 @@ like "$(grep -o 'id="master-id">[^<]*' "$T/dom.html")" 'm-[0-9a-f]+' "the header
 grep -q 'Cannot reach the master' "$T/dom.html"
 is "$?" "1" "no error is shown"
 
+# Operator actions: a button in each row, a token input in the header,
+# the confirmation row there but hidden until an action is chosen.
+rows=$(grep -oP '<tr data-agent="[^"]*">.*?</tr>' "$T/dom.html")
+is "$(grep -c . <<<"$rows")" "2" "the agents table has a row per agent"
+is "$(grep -c 'data-action="drain"[^>]*>Drain</button>' <<<"$rows")" "2" \
+    "each agent row has a Drain button"
+fwrow=$(grep -oP '<tr data-framework="[^"]*"><td>ui-fw</td>.*?</tr>' "$T/dom.html")
+like "$fwrow" 'data-action="teardown"[^>]*>Tear down</button>' \
+    "the ui-fw row has a Tear down button"
+grep -q '<input id="token" type="password"' "$T/dom.html"
+ok $? "the header has the operator token input"
+grep -q '<div id="confirm"[^>]*hidden' "$T/dom.html"
+ok $? "no confirmation is shown before an action is chosen"
+grep -q '<th>Why idle</th>' "$T/dom.html"
+ok $? "the agents table has a why idle column"
+grep -q '<th>Why no offers</th>' "$T/dom.html"
+ok $? "the frameworks table has a why no offers column"
+
+# Why not running: a suppressed framework and a draining agent say so.
+sched_cmd ui suppress
+fw=$(sched_fwid ui)
+suppressed () {
+    [ "$(http_get "http://$MASTER_HTTP/state/summary" \
+         | jq -r --arg f "$fw" '.frameworks[] | select(.id == $f) | .suppressed')" = true ]
+}
+wait_for 20 suppressed
+ok $? "ui-fw is suppressed"
+aid=$(http_get "http://$MASTER_HTTP/agents" \
+      | jq -r '.agents[] | select(.hostname == "uihost-b") | .id')
+is "$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+      "http://$MASTER_HTTP/agents/drain?agent_id=$aid&grace=1s")" "200" "uihost-b is drained"
+for attempt in 1 2 3; do
+    dump_dom
+    grep -q '<body[^>]*data-ready="1"' "$T/dom.html" && break
+done
+fwrow=$(grep -oP '<tr data-framework="[^"]*"><td>ui-fw</td>.*?</tr>' "$T/dom.html")
+like "$fwrow" '<td class="why">suppressed: it asked for no offers</td>' \
+    "the ui-fw row says why it gets no offers: suppressed"
+brow=$(grep -oP '<tr data-agent="[^"]*"><td>uihost-b</td>.*?</tr>' "$T/dom.html")
+like "$brow" '<td class="why">draining</td>' "the uihost-b row says why it is idle: draining"
+like "$brow" 'data-action="undrain"[^>]*>Undrain</button>' "the draining uihost-b has an Undrain button"
+arow=$(grep -oP '<tr data-agent="[^"]*"><td>uihost-a</td>.*?</tr>' "$T/dom.html")
+like "$arow" 'data-action="drain"[^>]*>Drain</button>' "uihost-a still has a Drain button"
+
 sched_cmd ui "stop teardown"
 sched_wait ui
 done_testing

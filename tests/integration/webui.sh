@@ -206,8 +206,67 @@ is "$(jq -c '[.agents[].hostname] | sort' <<<"$agents")" '["agent1","agent2"]' \
 summary=$(http_get "http://$MASTER_HTTP/state/summary")
 is "$(jq '.offered | has("cpus")' <<<"$summary")" "true" "/state/summary has offered resources"
 
+# --- why is this not running -------------------------------------------
+# fw_field FWID JQ: a field of a framework's entry in /state/summary.
+fw_field () {
+    http_get "http://$MASTER_HTTP/state/summary" \
+        | jq -r --arg f "$1" ".frameworks[] | select(.id == \$f) | $2"
+}
+# agent_field HOSTNAME JQ: a field of an agent's entry in /agents.
+agent_field () {
+    http_get "http://$MASTER_HTTP/agents" \
+        | jq -r --arg h "$1" ".agents[] | select(.hostname == \$h) | $2"
+}
+is_now () { [ "$("${@:2}")" = "$1" ]; }
+
+is "$(fw_field "$web_fw" .suppressed)" "false" "summary: web is not suppressed"
+unlike_suppressed () { ! fw_field "$web_fw" '.why_no_offers // ""' | grep -q suppressed; }
+unlike_suppressed
+ok $? "summary: web, not suppressed, is not said to be suppressed"
+is "$(agent_field agent1 .filters | grep -cE '^[0-9]+$')" "1" "/agents: each agent has a filters count"
+sched_cmd web suppress
+wait_for 20 is_now true fw_field "$web_fw" .suppressed
+ok $? "summary: web shows suppressed true after it suppresses"
+like "$(fw_field "$web_fw" .why_no_offers)" '^suppressed' "summary: and why it gets no offers"
+is "$(jq '[.frameworks[] | select(.suppressed)] | length' \
+      <<<"$(http_get "http://$MASTER_HTTP/state")")" "1" "/state: web is the one suppressed framework"
+
+# A framework that declines every offer for an hour: one filter per agent.
+start_sched decl --name=decl --decline-all --refuse=3600
+wait_line 30 decl '^decline ' 2
+ok $? "decl declines offers"
+decl_fw=$(sched_fwid decl)
+wait_for 20 is_now 2 fw_field "$decl_fw" .filters
+ok $? "summary: decl has 2 refuse filters in force (both agents declined)"
+is "$(fw_field "$decl_fw" .offers)" "0" "summary: decl holds no offer"
+like "$(fw_field "$decl_fw" .why_no_offers)" '^declined 2 agents' \
+    "summary: decl's why_no_offers names the 2 declined agents"
+is "$(fw_field "$decl_fw" .suppressed)" "false" "summary: decl is not suppressed"
+like "$(agent_field agent1 .filters)" '^[1-3]$' "/agents: agent1 counts decl's filter (and any of web's, batch's)"
+
+# With web suppressed and decl filtered, nobody takes the free agents.
+wait_for 20 is_now "filtered by 2 frameworks that declined it" agent_field agent1 .why_idle ||
+wait_for 5 is_now "filtered by 1 framework that declined it" agent_field agent1 .why_idle
+ok $? "/agents: agent1's why_idle says it is filtered"
+
+aid2=$(agent_field agent2 .id)
+code=$(curl -s -o "$T/drain.body" -w '%{http_code}' -X POST \
+       "http://$MASTER_HTTP/agents/drain?agent_id=$aid2&grace=1s")
+is "$code" "200" "agent2 is drained"
+is "$(agent_field agent2 .why_idle)" "draining" "/agents: a draining agent's why_idle is draining"
+[ "$(agent_field agent1 .why_idle)" != "draining" ]
+ok $? "/agents: agent1, not drained, is not said to be draining"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+       "http://$MASTER_HTTP/agents/undrain?agent_id=$aid2")
+is "$code" "200" "agent2 is undrained"
+isnt_draining () { [ "$(agent_field agent2 .why_idle)" != "draining" ]; }
+wait_for 10 isnt_draining
+ok $? "/agents: agent2's why_idle no longer says draining"
+
+sched_cmd decl "stop teardown"
 sched_cmd web "stop teardown"
 sched_cmd batch "stop teardown"
+sched_wait decl
 sched_wait web
 sched_wait batch
 done_testing

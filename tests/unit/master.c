@@ -1875,6 +1875,91 @@ test_agent_returns_corners (void)
     s_cluster_destroy (&c);
 }
 
+/*  Why nothing is offered, as the operator views say it: an agent's
+    why_idle and filters (/state), a framework's suppressed, filters in
+    force and why_no_offers (/state/summary).                            */
+static json_t *
+s_summary (master_t *m, int64_t now)
+{
+    size_t size;
+    char *text = master_summary_text (m, now, &size);
+    json_t *json = json_loadb (text, size, 0, NULL);
+    free (text);
+    return json;
+}
+
+static void
+test_why_not_offered (void)
+{
+    int64_t now = T0;
+    master_config_t config = s_config ();
+    cairn_resources_t *min = s_res ("cpus:0.5;mem:64");
+    config.min_allocatable = min;
+    cluster_t *c = s_cluster_new (&config);
+    size_t a = s_add_agent (c, "cpus:1;mem:1024", now);
+    size_t f = s_add_framework (c, "why", "*", now);
+    ok (s_launch (c, f, a, "w1", "cpus:1;mem:1000", 0, now), "why: w1 takes every cpu");
+    outmsg_t *out = s_allocate (c->m, now + 1);
+    cmp_int (s_count (out, NULL, PROTO_OFFERS), 0, "why: the 24 MiB left are not offered");
+    outmsg_destroy_list (&out);
+    json_t *state = master_state_json (c->m, now + 1);
+    json_t *ag = s_state_find (state, "agents", c->agent_id[a]);
+    is (s_state_str (ag, "why_idle"), "nothing free: all cpus allocated",
+        "why: the full agent's why_idle says all cpus are allocated");
+    cmp_int (json_integer_value (json_object_get (ag, "filters")), 0, "why: no filter on it");
+    json_decref (state);
+    json_t *sum = s_summary (c->m, now + 1);
+    json_t *fw = s_state_find (sum, "frameworks", c->fw_id[f]);
+    ok (json_is_false (json_object_get (fw, "suppressed")), "why: the framework is not suppressed");
+    cmp_int (json_integer_value (json_object_get (fw, "filters")), 0,
+             "why: the framework has no filter in force");
+    is (s_state_str (fw, "why_no_offers"), "(absent)", "why: nothing to say about it yet");
+    json_decref (sum);
+
+    /*  A second agent, offered and declined for an hour.                 */
+    size_t b = s_add_agent (c, "cpus:1;mem:1024", now + 2);
+    out = s_allocate (c->m, now + 2);
+    proto_offer_t *o = s_offer_on (out, &c->fw[f], c->agent_id[b]);
+    ok (o != NULL, "why: the new agent is offered");
+    state = master_state_json (c->m, now + 2);
+    is (s_state_str (s_state_find (state, "agents", c->agent_id[b]), "why_idle"), "(absent)",
+        "why: an agent with an offer out has no why_idle");
+    json_decref (state);
+    s_send (c->m, &c->fw[f], s_decline_msg (o ? o->offer_id : "none", 3600000), now + 3);
+    outmsg_destroy_list (&out);
+    s_drain (c->m);
+    state = master_state_json (c->m, now + 4);
+    ag = s_state_find (state, "agents", c->agent_id[b]);
+    is (s_state_str (ag, "why_idle"), "filtered by 1 framework that declined it",
+        "why: the declined agent's why_idle names the filter");
+    cmp_int (json_integer_value (json_object_get (ag, "filters")), 1, "why: one filter on it");
+    json_decref (state);
+    sum = s_summary (c->m, now + 4);
+    fw = s_state_find (sum, "frameworks", c->fw_id[f]);
+    cmp_int (json_integer_value (json_object_get (fw, "filters")), 1,
+             "why: the framework has one filter in force");
+    is (s_state_str (fw, "why_no_offers"), "declined 1 agent: refuse filter in force",
+        "why: and says so");
+    json_decref (sum);
+    sum = s_summary (c->m, now + 3 + 3600000);
+    cmp_int (json_integer_value (json_object_get (s_state_find (sum, "frameworks", c->fw_id[f]),
+                                                  "filters")), 0,
+             "why: the filter is no longer in force once its refuse time is over");
+    json_decref (sum);
+
+    /*  Suppressed.                                                        */
+    s_send (c->m, &c->fw[f], s_simple_msg (PROTO_SUPPRESS), now + 5);
+    s_drain (c->m);
+    sum = s_summary (c->m, now + 5);
+    fw = s_state_find (sum, "frameworks", c->fw_id[f]);
+    ok (json_is_true (json_object_get (fw, "suppressed")), "why: suppressed shows");
+    is (s_state_str (fw, "why_no_offers"), "suppressed: it asked for no offers",
+        "why: suppressed is the reason given");
+    json_decref (sum);
+    s_cluster_destroy (&c);
+    cairn_resources_destroy (&min);
+}
+
 int
 main (void)
 {
@@ -1894,6 +1979,7 @@ main (void)
     test_filter_and_freed_resources ();
     test_registration_corners ();
     test_agent_returns_corners ();
+    test_why_not_offered ();
     cmp_int (s_codec_refusals, 0, "every message in and out is one the codec accepts");
     return done_testing ();
 }
