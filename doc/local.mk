@@ -54,7 +54,7 @@ MAN_TEMPLATES = doc/man/cairn-master.8.in doc/man/cairn-agent.8.in \
 nodist_man1_MANS = doc/man/cairn.1 doc/man/cairn-service.1 doc/man/cairn-batch.1
 nodist_man8_MANS = doc/man/cairn-master.8 doc/man/cairn-agent.8
 CLEANFILES += $(nodist_man1_MANS) $(nodist_man8_MANS)
-EXTRA_DIST += $(MAN_TEMPLATES) doc/man/mkman.sh
+EXTRA_DIST += $(MAN_TEMPLATES) doc/man/mkman.sh doc/screenshots.sh doc/webui.png
 
 CAIRN_MKMAN = $(AM_V_GEN)$(MKDIR_P) doc/man && \
 	$(SHELL) $(srcdir)/doc/man/mkman.sh $(abs_builddir) $(PACKAGE_VERSION) \
