@@ -1741,6 +1741,21 @@ master_kill (master_t *self, const char *framework_id, const char *task_id, int6
     return 0;
 }
 
+/*  What w wrote, as jansson values (for the answers that add to it or
+    are built as a whole); w is finished.                                 */
+static json_t *
+s_jsonw_json (jsonw_t *w)
+{
+    size_t size;
+    char *text = jsonw_take (w, &size);
+    jsonw_fini (w);
+    json_t *json = json_loadb (text, size, 0, NULL);
+    free (text);
+    if (!json)
+        oom_abort ();
+    return json;
+}
+
 json_t *
 master_task_json (master_t *self, const char *framework_id, const char *task_id, int64_t now)
 {
@@ -1750,13 +1765,7 @@ master_task_json (master_t *self, const char *framework_id, const char *task_id,
     jsonw_t w;
     jsonw_init (&w);
     s_write_task (&w, t);
-    size_t size;
-    char *text = jsonw_take (&w, &size);
-    jsonw_fini (&w);
-    json_t *json = json_loadb (text, size, 0, NULL);
-    free (text);
-    if (!json)
-        oom_abort ();
+    json_t *json = s_jsonw_json (&w);
     json_t *history = json_array ();
     for (int i = 0; i < t->nhistory; i++) {
         json_t *h = json_pack ("{s:s s:f}", "state", cairn_task_state_name (t->history[i].state),
@@ -1844,14 +1853,7 @@ master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t 
     jsonw_end (&w, ']');
     jsonw_end (&w, '}');
     free (found);
-    size_t size;
-    char *text = jsonw_take (&w, &size);
-    jsonw_fini (&w);
-    json_t *json = json_loadb (text, size, 0, NULL);
-    free (text);
-    if (!json)
-        oom_abort ();
-    return json;
+    return s_jsonw_json (&w);
 }
 
 void
