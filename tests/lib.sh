@@ -370,8 +370,28 @@ stop_all () {
     is "$reports" "" "no sanitizer report in any daemon log"
 }
 
+# _cgroup_cleanup: removes this test's cgroup root in every hierarchy.
+# Agents remove it when it is empty, but tasks that outlive their agent
+# on purpose (recovery tests, an agent killed with SIGKILL) keep it
+# busy: those processes are this test's own tasks, in this test's own
+# root, and are killed first.
+_cgroup_cleanup () {
+    local d tries
+    for d in /sys/fs/cgroup/"$CGROUP_ROOT" /sys/fs/cgroup/*/"$CGROUP_ROOT"; do
+        [ -d "$d" ] || continue
+        for tries in 1 2 3 4 5 6 7 8 9 10; do
+            find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+            find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+            [ -d "$d" ] || break
+            sleep 0.2
+        done
+    done
+    return 0
+}
+
 done_testing () {
     stop_all
+    _cgroup_cleanup
     echo "1..$_tap_n"
     if [ "$_tap_failed" -ne 0 ] && [ -n "${CAIRN_KEEP_TMP:-}" ]; then
         diag "logs kept in $T"
@@ -388,6 +408,7 @@ _on_exit () {
         for pid in "${PIDS[@]}"; do
             kill -KILL "$pid" 2>/dev/null
         done
+        _cgroup_cleanup
         rm -rf "$T"
     fi
 }
