@@ -29,6 +29,9 @@ const ui = {
     offset: 0,
     total: 0,
     details: null,              /* {id, framework_id, state} of the task shown */
+    scope: null,                /* {agent_id | framework_id, label}: the tasks shown */
+    hostnames: new Map(),       /* agent id -> hostname, for the task table */
+    fwnames: new Map(),         /* framework id -> name */
     pending: null,              /* the action awaiting confirmation */
 };
 
@@ -219,13 +222,16 @@ function drawSummary(summary, health) {
                + ', offered ' + num(off, digits) + ', idle ' + num(idle, digits))));
     }
 
+    ui.fwnames = new Map(summary.frameworks.map((f) => [f.id, f.name]));
     fillRows('frameworks', summary.frameworks.map((f) => el('tr', { dataset: { framework: f.id } },
         el('td', {}, f.name), el('td', {}, f.id), el('td', {}, f.role),
         el('td', {}, f.removed ? 'removed' : f.connected ? 'yes' : 'no'),
         el('td', {}, num(f.used.cpus, 2)), el('td', {}, num(f.used.mem, 0)),
         el('td', {}, num(f.dominant_share * 100, 1) + '%'),
-        el('td', {}, Object.entries(f.tasks).map(([k, v]) => k.replace('TASK_', '') + ':' + v)
-                                           .join(' ')),
+        el('td', {}, scopeLink(Object.entries(f.tasks)
+                                     .map(([k, v]) => k.replace('TASK_', '') + ':' + v)
+                                     .join(' ') || 'none',
+                               { framework_id: f.id, label: 'framework ' + f.name })),
         el('td', {}, f.offers || 0),
         el('td', { className: 'why' }, f.why_no_offers || ''),
         el('td', {}, f.removed ? '' : actionButton('Tear down', 'teardown', () =>
@@ -249,13 +255,30 @@ function agentAction(a) {
                       'Drain agent ' + name));
 }
 
+/*  A link that shows only the tasks of one agent or framework.           */
+function scopeLink(text, scope) {
+    const a = el('a', { href: '#tasks', className: 'scope' }, text);
+    a.addEventListener('click', () => {
+        ui.scope = scope;
+        refilter();
+    });
+    return a;
+}
+
+function drawScope() {
+    $('task-scope').hidden = !ui.scope;
+    setText('task-scope-text', ui.scope ? 'only ' + ui.scope.label : '');
+}
+
 function drawAgents(agents) {
     agents.sort((a, b) => a.hostname.localeCompare(b.hostname) || a.id.localeCompare(b.id));
+    ui.hostnames = new Map(agents.map((a) => [a.id, a.hostname]));
     fillRows('agents', agents.map((a) => el('tr', { dataset: { agent: a.id } },
         el('td', {}, a.hostname), el('td', {}, a.id), el('td', {}, a.state),
         el('td', {}, num(a.used.cpus, 2) + ' / ' + num(a.resources.cpus, 2)),
         el('td', {}, num(a.used.mem, 0) + ' / ' + num(a.resources.mem, 0)),
-        el('td', {}, a.tasks), el('td', { className: 'why' }, a.why_idle || ''),
+        el('td', {}, scopeLink(String(a.tasks), { agent_id: a.id, label: 'agent ' + a.hostname })),
+        el('td', { className: 'why' }, a.why_idle || ''),
         el('td', {}, a.state === 'UNREACHABLE' ? '' : agentAction(a)))));
 }
 
@@ -264,7 +287,9 @@ function drawTasks(page) {
     const rows = page.tasks.map((t) => {
         const tr = el('tr', { dataset: { task: t.id } },
             el('td', {}, t.id), el('td', {}, t.name), el('td', {}, t.state),
-            el('td', {}, t.framework_id), el('td', {}, t.agent_id), el('td', {}, time(t.updated)));
+            el('td', { title: t.framework_id }, ui.fwnames.get(t.framework_id) || t.framework_id),
+            el('td', { title: t.agent_id }, ui.hostnames.get(t.agent_id) || t.agent_id),
+            el('td', {}, time(t.updated)));
         tr.addEventListener('click', () => {
             ui.details = { id: t.id, framework_id: t.framework_id };
             loadDetails();
@@ -289,6 +314,10 @@ function tasksURL() {
         p.set('state', state);
     if (q)
         p.set('q', q);
+    if (ui.scope && ui.scope.agent_id)
+        p.set('agent_id', ui.scope.agent_id);
+    if (ui.scope && ui.scope.framework_id)
+        p.set('framework_id', ui.scope.framework_id);
     p.set('offset', ui.offset);
     p.set('limit', PAGE);
     return '../tasks?' + p.toString();
@@ -342,6 +371,7 @@ async function poll() {
         drawSummary(summary, health);
         drawAgents(agents.agents);
         drawTasks(tasks);
+        drawScope();
         $('error').hidden = true;
         document.body.dataset.ready = '1';
         ui.delay = Date.now() - started > SLOW_MS ? Math.min(ui.delay * 2, MAX_POLL_MS)
@@ -367,6 +397,10 @@ document.addEventListener('DOMContentLoaded', () => {
     });
     $('task-filter').addEventListener('submit', (e) => {
         e.preventDefault();
+        refilter();
+    });
+    $('task-scope-clear').addEventListener('click', () => {
+        ui.scope = null;
         refilter();
     });
     $('task-prev').addEventListener('click', () => {

@@ -97,6 +97,27 @@ ok $? "drain with a wrong token: the page runs"
 like "$(text badtoken action-result)" "failed: 401 .*not valid" "the page shows the token is not valid"
 is "$(draining uiact-b)" "false" "uiact-b is still not drained"
 
+# Drill down: an agent's task count shows only that agent's tasks, with
+# its hostname in the Agent column.
+aid=$(master_state | jq -r '.tasks[] | select(.id == "act-1") | .agent_id')
+host=$(master_state | jq -r --arg a "$aid" '.agents[] | select(.id == $a) | .hostname')
+drive scope "action=scope&target=$aid"
+ok $? "clicking the task count of act-1's agent ($host): the page runs"
+is "$(text scope task-scope-text)" "only agent $host" "the task table says whose tasks it shows"
+want=$(master_state | jq -r --arg a "$aid" \
+       '[.tasks[] | select(.agent_id == $a) | .id] | sort | join(" ")')
+got=$(grep -oP '<tr data-task="\K[^"]+' "$T/scope.html" | sort | paste -sd' ')
+is "$got" "$want" "the table lists exactly $host's tasks ($want)"
+is "$(grep -oP '<tr data-task="[^"]+">.*?</tr>' "$T/scope.html" | grep -c "<td title=\"$aid\">$host</td>")" \
+   "$(wc -w <<<"$want")" "each row names the agent by its hostname"
+other=$(master_state | jq -r --arg a "$aid" '.agents[] | select(.id != $a) | .id')
+drive scope2 "action=scope&target=$other"
+ok $? "clicking the other agent's task count: the page runs"
+want=$(master_state | jq -r --arg a "$other" \
+       '[.tasks[] | select(.agent_id == $a) | .id] | sort | join(" ")')
+got=$(grep -oP '<tr data-task="\K[^"]+' "$T/scope2.html" | sort | paste -sd' ')
+is "$got" "$want" "the table lists exactly the other agent's tasks ('$want'), not act-1"
+
 # Kill a task from its details.
 drive kill "action=kill&target=act-1&token=$TOKEN"
 ok $? "kill act-1 with the token: the page runs"

@@ -2,6 +2,8 @@
  * real UI from a --webui-dir copy (never built into the master). It does
  * what an operator would, as the URL's fragment says:
  *   #action=drain|undrain|teardown|kill&target=ID[&token=T][&answer=no]
+ *   #action=scope&target=AGENT_ID: clicks the agent's task count, which
+ *   narrows the task table to that agent; done once the table shows it.
  * types the token into the header's field, clicks the action's button
  * in the target's row (for kill: the task's row, then Kill task in its
  * details), then Confirm (or Cancel with answer=no), and marks
@@ -23,6 +25,14 @@ document.addEventListener('DOMContentLoaded', () => {
             return;
         if (step === 0) {
             let b = null;
+            if (action === 'scope') {
+                const a = document.querySelector('tr[data-agent="' + CSS.escape(target) + '"] a.scope');
+                if (!a)
+                    return;
+                a.click();
+                step = 4;
+                return;
+            }
             if (action === 'kill') {
                 const row = document.querySelector('#tasks tr[data-task="' + CSS.escape(target) + '"]');
                 if (!row)
@@ -49,6 +59,11 @@ document.addEventListener('DOMContentLoaded', () => {
                 return;
             document.getElementById(p.get('answer') === 'no' ? 'confirm-no' : 'confirm-yes').click();
             step = 3;
+        } else if (step === 4) {
+            if (document.getElementById('task-scope').hidden)
+                return;
+            document.body.dataset.done = '1';
+            clearInterval(timer);
         } else if (step === 3) {
             if (p.get('answer') !== 'no' && document.getElementById('action-result').hidden)
                 return;
