@@ -7,6 +7,9 @@ PACKAGES=(
     gcc make autoconf automake libtool pkg-config
     libzmq3-dev libczmq-dev libmsgpack-dev libjansson-dev libcgroup-dev
     libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev
+    # Master high availability: ZooKeeper's C client, and the server (a
+    # Java jar) that the HA tests start as a three-server ensemble.
+    libzookeeper-mt-dev libzookeeper-java default-jre-headless
     curl jq procps bc prometheus sqlite3
     qemu-system-x86 busybox-static cpio xz-utils
     # cairn-fetcher extracts task archives with tar, which runs xz (above)

@@ -16,11 +16,12 @@ libframework_libcairn_util_la_SOURCES = \
 	libframework/objects.c libframework/objects.h \
 	libframework/util.c libframework/util.h \
 	libframework/jsonw.c libframework/jsonw.h \
-	libframework/jcheck.c libframework/jcheck.h
+	libframework/jcheck.c libframework/jcheck.h \
+	libframework/zk.c libframework/zk.h
 libframework_libcairn_util_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) \
-	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS)
+	$(MSGPACK_CFLAGS) $(JANSSON_CFLAGS) $(ZOOKEEPER_CFLAGS)
 libframework_libcairn_util_la_LIBADD = $(CZMQ_LIBS) $(ZMQ_LIBS) $(MSGPACK_LIBS) \
-	$(JANSSON_LIBS) -lm
+	$(JANSSON_LIBS) $(ZOOKEEPER_LIBS) -lm
 
 include_HEADERS += libframework/cairn.h
 

@@ -392,6 +392,7 @@ _cgroup_cleanup () {
 done_testing () {
     stop_all
     _cgroup_cleanup
+    declare -F zk_stop >/dev/null && zk_stop
     echo "1..$_tap_n"
     if [ "$_tap_failed" -ne 0 ] && [ -n "${CAIRN_KEEP_TMP:-}" ]; then
         diag "logs kept in $T"
@@ -409,6 +410,7 @@ _on_exit () {
             kill -KILL "$pid" 2>/dev/null
         done
         _cgroup_cleanup
+        declare -F zk_stop >/dev/null && zk_stop
         rm -rf "$T"
     fi
 }

@@ -1,0 +1,695 @@
+/*  zk.c - ZooKeeper for master high availability (zk.h).
+
+    The client's threads only touch the fields under `lock` and write a
+    byte to the pipe; everything else runs on the owner's thread in
+    zk_update and zk_tick.                                                */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zookeeper/zookeeper.h>
+
+#include "cairn.h"
+#include "error.h"
+#include "log.h"
+#include "zk.h"
+
+/*  zookeeper.h and czmq.h both define zsock_t and zcert_t, so this file
+    cannot include transport.h for clock_mono_ms: the same clock here.    */
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define DATA_MAX 4096           /* a candidate's data */
+#define SEQ_DIGITS 10           /* ZooKeeper's sequence suffix */
+
+struct _zk_t {
+    char *hosts, *root, *election;
+    char *candidate;
+    bool list_candidates;
+    int timeout_asked;
+    zhandle_t *zh;
+    int pipe[2];
+
+    pthread_mutex_t lock;       /* the fields below, up to the blank line */
+    bool connected, conn_changed, expired, relist, own_lost;
+    int64_t disconnected_at;    /* s_now_ms; 0 while connected */
+    int64_t lease_base;         /* send time of the last proof of life */
+    int64_t hb_sent;
+    bool hb_inflight;
+
+    /*  The owner's thread only.                                          */
+    char *own_node;             /* full path */
+    char *leader_node;          /* the lowest child's name */
+    char *leader_data;
+    uint64_t leader_changes, expirations;
+    char **cand_data;
+    size_t ncand;
+    bool retry;                 /* a read or write failed: redo it */
+    int64_t last_hb;
+};
+
+bool
+zk_url_is (const char *s)
+{
+    return s && strncmp (s, "zk://", 5) == 0;
+}
+
+int
+zk_url_parse (const char *url, char **hosts, char **path)
+{
+    if (!zk_url_is (url))
+        return error_set (EINVAL, "'%s' is not a ZooKeeper URL (zk://HOST:PORT,.../PATH)",
+                          url ? url : "");
+    const char *h = url + 5;
+    const char *slash = strchr (h, '/');
+    if (!slash || slash == h)
+        return error_set (EINVAL, "'%s' names no %s (zk://HOST:PORT,.../PATH)", url,
+                          slash ? "ZooKeeper server" : "path");
+    size_t plen = strlen (slash);
+    while (plen > 1 && slash[plen - 1] == '/')
+        plen--;
+    if (plen <= 1)
+        return error_set (EINVAL, "'%s' names no path (zk://HOST:PORT,.../PATH)", url);
+    /*  Each host is HOST:PORT with a numeric port.                       */
+    char *list = xstrndup (h, (size_t) (slash - h));
+    char *copy = xstrdup (list), *save = NULL;
+    for (char *tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+        char *colon = strrchr (tok, ':');
+        char *end = NULL;
+        long port = colon ? strtol (colon + 1, &end, 10) : 0;
+        if (!colon || colon == tok || !end || *end || port < 1 || port > 65535) {
+            error_set (EINVAL, "'%s': '%s' is not HOST:PORT", url, tok);
+            free (copy);
+            free (list);
+            return -1;
+        }
+    }
+    free (copy);
+    for (size_t i = 1; i < plen; i++)
+        if (slash[i] == '/' && slash[i - 1] == '/') {
+            free (list);
+            return error_set (EINVAL, "'%s': the path has an empty component", url);
+        }
+    *hosts = list;
+    *path = xstrndup (slash, plen);
+    return 0;
+}
+
+static void
+s_wake (zk_t *self)
+{
+    char c = 1;
+    ssize_t n = write (self->pipe[1], &c, 1);
+    (void) n;                   /* full: a wakeup is pending anyway */
+}
+
+/*  ZooKeeper's thread: session events and the election's child watch.    */
+static void
+s_watcher (zhandle_t *zh, int type, int state, const char *path, void *ctx)
+{
+    (void) zh;
+    (void) path;
+    zk_t *self = ctx;
+    pthread_mutex_lock (&self->lock);
+    if (type == ZOO_SESSION_EVENT) {
+        if (state == ZOO_CONNECTED_STATE) {
+            if (!self->connected)
+                self->conn_changed = true;
+            self->connected = true;
+            self->disconnected_at = 0;
+            self->relist = true;
+        }
+        else if (state == ZOO_EXPIRED_SESSION_STATE || state == ZOO_AUTH_FAILED_STATE) {
+            self->expired = true;
+            if (self->connected) {
+                self->connected = false;
+                self->disconnected_at = s_now_ms ();
+                self->conn_changed = true;
+            }
+        }
+        else if (self->connected) {     /* connecting again */
+            self->connected = false;
+            self->disconnected_at = s_now_ms ();
+            self->conn_changed = true;
+        }
+    }
+    else
+        self->relist = true;
+    pthread_mutex_unlock (&self->lock);
+    s_wake (self);
+}
+
+static void
+s_zk_log (const char *message)
+{
+    log_debug ("zookeeper client: %s", message);
+}
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void
+s_init_once (void)
+{
+    zoo_set_debug_level (ZOO_LOG_LEVEL_WARN);
+}
+
+static int
+s_start (zk_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    self->connected = false;
+    self->expired = false;
+    self->own_lost = false;
+    self->relist = false;
+    self->lease_base = 0;
+    self->hb_inflight = false;
+    self->disconnected_at = s_now_ms ();
+    pthread_mutex_unlock (&self->lock);
+    self->zh = zookeeper_init2 (self->hosts, s_watcher, self->timeout_asked, NULL, self, 0,
+                                s_zk_log);
+    if (!self->zh)
+        return error_set (errno ? errno : EIO, "cannot start a ZooKeeper client for %s: %s",
+                          self->hosts, strerror (errno ? errno : EIO));
+    return 0;
+}
+
+zk_t *
+zk_new (const zk_options_t *options)
+{
+    pthread_once (&s_once, s_init_once);
+    char *hosts, *root;
+    if (zk_url_parse (options->url, &hosts, &root) < 0)
+        return NULL;
+    zk_t *self = xzalloc (sizeof *self);
+    self->hosts = hosts;
+    self->root = root;
+    self->election = xasprintf ("%s/election", root);
+    self->candidate = options->candidate ? xstrdup (options->candidate) : NULL;
+    self->list_candidates = options->list_candidates;
+    self->timeout_asked = options->session_timeout_ms > 0 ? options->session_timeout_ms : 10000;
+    pthread_mutex_init (&self->lock, NULL);
+    if (pipe2 (self->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+        error_set (errno, "cannot make a pipe: %s", strerror (errno));
+        self->pipe[0] = self->pipe[1] = -1;
+        zk_destroy (&self);
+        return NULL;
+    }
+    if (s_start (self) < 0) {
+        zk_destroy (&self);
+        return NULL;
+    }
+    return self;
+}
+
+static void
+s_free_candidates (zk_t *self)
+{
+    for (size_t i = 0; i < self->ncand; i++)
+        free (self->cand_data[i]);
+    free (self->cand_data);
+    self->cand_data = NULL;
+    self->ncand = 0;
+}
+
+static void
+s_forget_session (zk_t *self)
+{
+    if (self->zh)
+        zookeeper_close (self->zh);
+    self->zh = NULL;
+    free (self->own_node);
+    self->own_node = NULL;
+    free (self->leader_node);
+    self->leader_node = NULL;
+    free (self->leader_data);
+    self->leader_data = NULL;
+    s_free_candidates (self);
+}
+
+void
+zk_destroy (zk_t **self_p)
+{
+    zk_t *self = *self_p;
+    if (!self)
+        return;
+    s_forget_session (self);
+    if (self->pipe[0] >= 0)
+        close (self->pipe[0]);
+    if (self->pipe[1] >= 0)
+        close (self->pipe[1]);
+    pthread_mutex_destroy (&self->lock);
+    free (self->hosts);
+    free (self->root);
+    free (self->election);
+    free (self->candidate);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+zk_fd (zk_t *self)
+{
+    return self->pipe[0];
+}
+
+/*  Creates path and its parents (persistent, empty) where missing.      */
+static int
+s_create_path (zhandle_t *zh, const char *path)
+{
+    char *copy = xstrdup (path);
+    int rc = ZOK;
+    for (char *p = strchr (copy + 1, '/');; p = strchr (p + 1, '/')) {
+        if (p)
+            *p = '\0';
+        rc = zoo_create (zh, copy, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+        if (rc == ZNODEEXISTS)
+            rc = ZOK;
+        if (p)
+            *p = '/';
+        if (rc != ZOK || !p)
+            break;
+    }
+    free (copy);
+    return rc;
+}
+
+static int
+s_seq_cmp (const void *a, const void *b)
+{
+    const char *x = *(const char *const *) a, *y = *(const char *const *) b;
+    size_t lx = strlen (x), ly = strlen (y);
+    const char *sx = lx > SEQ_DIGITS ? x + lx - SEQ_DIGITS : x;
+    const char *sy = ly > SEQ_DIGITS ? y + ly - SEQ_DIGITS : y;
+    int c = strcmp (sx, sy);
+    return c ? c : strcmp (x, y);
+}
+
+static void
+s_lease_proof (zk_t *self, int64_t sent)
+{
+    pthread_mutex_lock (&self->lock);
+    if (sent > self->lease_base)
+        self->lease_base = sent;
+    pthread_mutex_unlock (&self->lock);
+}
+
+/*  Puts this candidate's node in the election (finding it again if a
+    create that reported a lost connection had made it).                  */
+static int
+s_stand (zk_t *self)
+{
+    int64_t t0 = s_now_ms ();
+    int rc = s_create_path (self->zh, self->election);
+    if (rc != ZOK) {
+        log_warn ("ZooKeeper: cannot create %s: %s", self->election, zerror (rc));
+        return -1;
+    }
+    const clientid_t *cid = zoo_client_id (self->zh);
+    char prefix[64];
+    snprintf (prefix, sizeof prefix, "m-%016" PRIx64 "-", (uint64_t) cid->client_id);
+    struct String_vector v = { 0, NULL };
+    if ((rc = zoo_get_children (self->zh, self->election, 0, &v)) != ZOK) {
+        log_warn ("ZooKeeper: cannot list %s: %s", self->election, zerror (rc));
+        return -1;
+    }
+    for (int i = 0; i < v.count && !self->own_node; i++)
+        if (strncmp (v.data[i], prefix, strlen (prefix)) == 0)
+            self->own_node = xasprintf ("%s/%s", self->election, v.data[i]);
+    deallocate_String_vector (&v);
+    if (!self->own_node) {
+        char *path = xasprintf ("%s/%s", self->election, prefix);
+        char made[1024];
+        rc = zoo_create (self->zh, path, self->candidate, (int) strlen (self->candidate),
+                         &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL | ZOO_SEQUENCE, made,
+                         sizeof made);
+        free (path);
+        if (rc != ZOK) {
+            log_warn ("ZooKeeper: cannot join the election under %s: %s", self->election,
+                      zerror (rc));
+            return -1;
+        }
+        self->own_node = xstrdup (made);
+    }
+    s_lease_proof (self, t0);
+    log_info ("ZooKeeper: standing for election as %s", self->own_node);
+    return 0;
+}
+
+static char *
+s_get (zk_t *self, const char *path, int *rc_out)
+{
+    char buf[DATA_MAX];
+    int len = (int) sizeof buf - 1;
+    int rc = zoo_get (self->zh, path, 0, buf, &len, NULL);
+    *rc_out = rc;
+    if (rc != ZOK)
+        return NULL;
+    if (len < 0)
+        len = 0;
+    buf[len] = '\0';
+    return xstrdup (buf);
+}
+
+/*  Reads the election (arming the child watch again) and its leader.
+    Returns ZK_LEADER_CHANGED if the leader changed, 0, or -1 to retry.  */
+static int
+s_relist (zk_t *self)
+{
+    for (int attempt = 0; attempt < 5; attempt++) {
+        int64_t t0 = s_now_ms ();
+        struct String_vector v = { 0, NULL };
+        int rc = zoo_wget_children (self->zh, self->election, s_watcher, self, &v);
+        if (rc == ZNONODE) {
+            /*  No master yet: be told when the election starts.          */
+            rc = zoo_wexists (self->zh, self->election, s_watcher, self, NULL);
+            if (rc == ZOK)
+                continue;       /* created meanwhile */
+            if (rc != ZNONODE)
+                return -1;
+            v.count = 0;
+        }
+        else if (rc != ZOK) {
+            log_debug ("ZooKeeper: cannot list %s: %s", self->election, zerror (rc));
+            return -1;
+        }
+        if (v.count > 1)
+            qsort (v.data, (size_t) v.count, sizeof v.data[0], s_seq_cmp);
+        if (self->own_node) {
+            const char *own = strrchr (self->own_node, '/') + 1;
+            bool present = false;
+            for (int i = 0; i < v.count && !present; i++)
+                present = strcmp (v.data[i], own) == 0;
+            if (present)
+                s_lease_proof (self, t0);
+            else {
+                pthread_mutex_lock (&self->lock);
+                self->own_lost = true;
+                pthread_mutex_unlock (&self->lock);
+                s_wake (self);
+            }
+        }
+        int changed = 0;
+        const char *lowest = v.count ? v.data[0] : NULL;
+        bool again = false;
+        if (!lowest) {
+            if (self->leader_node)
+                changed = ZK_LEADER_CHANGED;
+            free (self->leader_node);
+            free (self->leader_data);
+            self->leader_node = self->leader_data = NULL;
+        }
+        else if (!self->leader_node || strcmp (lowest, self->leader_node) != 0) {
+            char *path = xasprintf ("%s/%s", self->election, lowest);
+            char *data = s_get (self, path, &rc);
+            free (path);
+            if (rc == ZNONODE)
+                again = true;   /* gone meanwhile: list again */
+            else if (rc != ZOK) {
+                deallocate_String_vector (&v);
+                return -1;
+            }
+            else {
+                free (self->leader_node);
+                free (self->leader_data);
+                self->leader_node = xstrdup (lowest);
+                self->leader_data = data;
+                changed = ZK_LEADER_CHANGED;
+            }
+        }
+        if (!again && self->list_candidates) {
+            s_free_candidates (self);
+            self->cand_data = xzalloc ((size_t) (v.count ? v.count : 1) * sizeof (char *));
+            for (int i = 0; i < v.count; i++) {
+                char *path = xasprintf ("%s/%s", self->election, v.data[i]);
+                char *data = s_get (self, path, &rc);
+                free (path);
+                if (data)
+                    self->cand_data[self->ncand++] = data;
+            }
+        }
+        deallocate_String_vector (&v);
+        if (again)
+            continue;
+        if (changed)
+            self->leader_changes++;
+        return changed;
+    }
+    return -1;
+}
+
+int
+zk_update (zk_t *self, int64_t now)
+{
+    (void) now;
+    char buf[256];
+    while (read (self->pipe[0], buf, sizeof buf) > 0)
+        ;
+    pthread_mutex_lock (&self->lock);
+    bool expired = self->expired || self->own_lost;
+    bool connected = self->connected;
+    bool relist = self->relist || self->retry;
+    bool conn_changed = self->conn_changed;
+    self->relist = false;
+    self->conn_changed = false;
+    pthread_mutex_unlock (&self->lock);
+    int events = conn_changed ? ZK_CONNECTION : 0;
+    if (expired) {
+        bool had_leader = self->leader_node != NULL;
+        log_warn ("ZooKeeper: %s; starting a new session",
+                  self->own_node ? "this master's session or election node is gone"
+                                 : "the session expired");
+        s_forget_session (self);
+        self->expirations++;
+        self->retry = false;
+        events |= ZK_SESSION_EXPIRED;
+        if (had_leader) {
+            events |= ZK_LEADER_CHANGED;
+            self->leader_changes++;
+        }
+        if (s_start (self) < 0)
+            log_error ("%s", cairn_strerror_last ());
+        return events;
+    }
+    if (!connected || !self->zh)
+        return events;
+    self->retry = false;
+    if (self->candidate && !self->own_node) {
+        if (s_stand (self) < 0) {
+            self->retry = true;
+            return events;
+        }
+        relist = true;
+    }
+    if (relist) {
+        int rc = s_relist (self);
+        if (rc < 0)
+            self->retry = true;
+        else
+            events |= rc;
+    }
+    return events;
+}
+
+/*  ZooKeeper's thread: a heartbeat's answer.                              */
+static void
+s_heartbeat_done (int rc, const struct Stat *stat, const void *data)
+{
+    (void) stat;
+    zk_t *self = (zk_t *) data;
+    bool wake = false;
+    pthread_mutex_lock (&self->lock);
+    self->hb_inflight = false;
+    if (rc == ZOK) {
+        if (self->hb_sent > self->lease_base)
+            self->lease_base = self->hb_sent;
+    }
+    else if (rc == ZNONODE) {
+        self->own_lost = true;
+        wake = true;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (wake)
+        s_wake (self);
+}
+
+void
+zk_tick (zk_t *self, int64_t now)
+{
+    if (!self->zh)
+        return;
+    if (self->retry && zk_connected (self))
+        s_wake (self);
+    if (!self->candidate || !self->own_node)
+        return;
+    int interval = zk_session_timeout (self) / 6;
+    bool send = false;
+    pthread_mutex_lock (&self->lock);
+    if (!self->hb_inflight && self->connected && now - self->last_hb >= interval) {
+        self->hb_inflight = true;
+        self->hb_sent = now;
+        send = true;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (!send)
+        return;
+    self->last_hb = now;
+    if (zoo_aexists (self->zh, self->own_node, 0, s_heartbeat_done, self) != ZOK) {
+        pthread_mutex_lock (&self->lock);
+        self->hb_inflight = false;
+        pthread_mutex_unlock (&self->lock);
+    }
+}
+
+const char *
+zk_leader (zk_t *self)
+{
+    return self->leader_data;
+}
+
+char *
+zk_leader_field (zk_t *self, const char *key)
+{
+    if (!self->leader_data)
+        return NULL;
+    json_t *root = json_loads (self->leader_data, 0, NULL);
+    const char *value = json_string_value (json_object_get (root, key));
+    char *copy = value ? xstrdup (value) : NULL;
+    json_decref (root);
+    return copy;
+}
+
+uint64_t
+zk_leader_changes (zk_t *self)
+{
+    return self->leader_changes;
+}
+
+bool
+zk_connected (zk_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool c = self->connected;
+    pthread_mutex_unlock (&self->lock);
+    return c;
+}
+
+const char *
+zk_own_node (zk_t *self)
+{
+    return self->own_node;
+}
+
+bool
+zk_elected (zk_t *self)
+{
+    return self->own_node && self->leader_node
+           && strcmp (strrchr (self->own_node, '/') + 1, self->leader_node) == 0;
+}
+
+int64_t
+zk_lease_until (zk_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    int64_t base = self->lease_base;
+    pthread_mutex_unlock (&self->lock);
+    return base ? base + 2 * (int64_t) zk_session_timeout (self) / 3 : 0;
+}
+
+bool
+zk_leading (zk_t *self, int64_t now)
+{
+    if (!zk_elected (self))
+        return false;
+    pthread_mutex_lock (&self->lock);
+    bool lost = self->own_lost || self->expired;
+    pthread_mutex_unlock (&self->lock);
+    return !lost && now < zk_lease_until (self);
+}
+
+int64_t
+zk_disconnected_ms (zk_t *self, int64_t now)
+{
+    pthread_mutex_lock (&self->lock);
+    int64_t since = self->connected ? 0 : self->disconnected_at;
+    pthread_mutex_unlock (&self->lock);
+    return since && now > since ? now - since : 0;
+}
+
+int
+zk_session_timeout (zk_t *self)
+{
+    int t = self->zh && zk_connected (self) ? zoo_recv_timeout (self->zh) : 0;
+    return t > 0 ? t : self->timeout_asked;
+}
+
+size_t
+zk_candidates (zk_t *self, const char *const **data)
+{
+    *data = (const char *const *) self->cand_data;
+    return self->ncand;
+}
+
+const char *
+zk_root (zk_t *self)
+{
+    return self->root;
+}
+
+void *
+zk_handle (zk_t *self)
+{
+    return self->zh;
+}
+
+uint64_t
+zk_expirations (zk_t *self)
+{
+    return self->expirations;
+}
+
+char *
+zk_find_leader (const char *url, const char *key, int timeout_ms)
+{
+    zk_options_t options = { .url = url, .session_timeout_ms = 4000 };
+    zk_t *zk = zk_new (&options);
+    if (!zk)
+        return NULL;
+    int64_t deadline = s_now_ms () + timeout_ms;
+    char *value = NULL;
+    for (;;) {
+        int64_t now = s_now_ms ();
+        zk_update (zk, now);
+        zk_tick (zk, now);
+        if (zk_leader (zk)) {
+            if (!(value = zk_leader_field (zk, key)))
+                error_set (ENOENT, "the leading master's entry in %s has no '%s'", url, key);
+            break;
+        }
+        if (now >= deadline) {
+            error_set (ETIMEDOUT, "no leading master found in %s within %d ms (%s)", url,
+                       timeout_ms, zk_connected (zk) ? "no master has been elected"
+                                                     : "no ZooKeeper server answered");
+            break;
+        }
+        struct pollfd p = { .fd = zk_fd (zk), .events = POLLIN };
+        int wait = (int) (deadline - now);
+        poll (&p, 1, wait < 100 ? wait : 100);
+    }
+    zk_destroy (&zk);
+    return value;
+}
