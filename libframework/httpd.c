@@ -1432,6 +1432,40 @@ httpd_request_query (httpd_request_t *req, const char *name)
     return NULL;
 }
 
+/*  Percent-encodes s (RFC 3986 unreserved characters kept) onto f.      */
+static void
+s_url_encode (FILE *f, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+            || strchr ("-._~/", *p))
+            fputc (*p, f);
+        else
+            fprintf (f, "%%%02X", *p);
+}
+
+char *
+httpd_request_target (httpd_request_t *req)
+{
+    assert (req);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream (&buf, &len);
+    if (!f)
+        oom_abort ();
+    s_url_encode (f, req->path);
+    for (size_t i = 0; i < req->nquery; i++) {
+        fputc (i ? '&' : '?', f);
+        s_url_encode (f, req->query [2 * i]);
+        if (*req->query [2 * i + 1]) {
+            fputc ('=', f);
+            s_url_encode (f, req->query [2 * i + 1]);
+        }
+    }
+    fclose (f);
+    return buf;
+}
+
 const char *
 httpd_request_header (httpd_request_t *req, const char *name)
 {

@@ -104,6 +104,9 @@ const char *httpd_request_path (httpd_request_t *req);
 /*  The decoded value of the first query parameter called name ("" for a
     bare "?name"), or NULL if absent. Names are case-sensitive.           */
 const char *httpd_request_query (httpd_request_t *req, const char *name);
+/*  The path and query string, encoded again ("/tasks?state=RUNNING"), for
+    a redirect to another server (a new string).                          */
+char *httpd_request_target (httpd_request_t *req);
 /*  A request header's value (name is case-insensitive), or NULL.          */
 const char *httpd_request_header (httpd_request_t *req, const char *name);
 /*  The body (at most HTTPD_MAX_BODY bytes), or NULL if empty; *size gets

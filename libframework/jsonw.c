@@ -217,3 +217,11 @@ jsonw_kbool (jsonw_t *w, const char *key, bool v)
     jsonw_key (w, key);
     jsonw_bool (w, v);
 }
+
+void
+jsonw_kraw (jsonw_t *w, const char *key, const char *json)
+{
+    jsonw_key (w, key);
+    s_sep (w);
+    s_raw (w, json, strlen (json));
+}

@@ -41,5 +41,8 @@ void jsonw_kstring (jsonw_t *w, const char *key, const char *s);
 void jsonw_kint (jsonw_t *w, const char *key, int64_t v);
 void jsonw_kdouble (jsonw_t *w, const char *key, double v);
 void jsonw_kbool (jsonw_t *w, const char *key, bool v);
+/*  KEY: followed by json, a complete JSON value written by someone else
+    (not checked).                                                        */
+void jsonw_kraw (jsonw_t *w, const char *key, const char *json);
 
 #endif

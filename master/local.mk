@@ -5,11 +5,12 @@ master_libmaster_la_SOURCES = \
 	master/master.c master/master.h \
 	master/allocator.c master/allocator.h \
 	master/registry.c master/registry.h \
+	master/registry-zk.c master/registry-zk.h \
 	master/acl.c master/acl.h
 master_libmaster_la_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS) \
-	$(SQLITE_CFLAGS)
+	$(SQLITE_CFLAGS) $(ZOOKEEPER_CFLAGS)
 master_libmaster_la_LIBADD = libframework/libcairn-store.la libframework/libcairn-util.la \
-	$(SQLITE_LIBS)
+	$(SQLITE_LIBS) $(ZOOKEEPER_LIBS)
 
 sbin_PROGRAMS += master/cairn-master
 master_cairn_master_SOURCES = master/main.c

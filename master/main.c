@@ -37,20 +37,21 @@
 #include "transport.h"
 #include "util.h"
 #include "webui.h"
+#include "zk.h"
 
 #define BATCH 2000              /* messages read per loop pass */
 
 static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
 static char *s_log_level, *s_log;
 static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
-static char *s_curve_secret, *s_curve_allow_dir, *s_acl, *s_webui_dir;
+static char *s_curve_secret, *s_curve_allow_dir, *s_acl, *s_webui_dir, *s_zk;
 static bool s_insecure;
 static int64_t s_max_message_size, s_max_tasks_per_launch, s_max_string_length;
 static int64_t s_max_connections_per_ip, s_max_pending_per_peer;
 static int64_t s_port, s_http_port;
 static int64_t s_ping_timeout_ms, s_ping_misses, s_allocation_interval_ms;
 static int64_t s_refuse_ms, s_max_completed_tasks, s_max_completed_frameworks;
-static int64_t s_offer_timeout_ms, s_reregister_timeout_ms;
+static int64_t s_offer_timeout_ms, s_reregister_timeout_ms, s_zk_timeout_ms;
 
 static const flag_t s_flags[] = {
     { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
@@ -63,6 +64,14 @@ static const flag_t s_flags[] = {
       "Port of the HTTP endpoint (/health, /state); 0 picks a free one.", 0, 65535 },
     { "work-dir", FLAG_STRING, &s_work_dir, "/var/lib/cairn/master", "DIR",
       "Directory for the master's durable state.", 0, 0 },
+    { "zk", FLAG_STRING, &s_zk, NULL, "URL",
+      "Run as one of several masters: zk://HOST:PORT,.../PATH names the ZooKeeper ensemble "
+      "that elects the leader and keeps the registry under PATH (default: run alone, with "
+      "the registry in --work-dir). Standbys redirect HTTP to the leader.", 0, 0 },
+    { "zk-session-timeout", FLAG_DURATION, &s_zk_timeout_ms, "10s", "DURATION",
+      "ZooKeeper session timeout: a dead leader is replaced after about this long, and a "
+      "leader that has not heard from ZooKeeper for two thirds of it stops acting.", 2000,
+      60000 },
     { "agent-ping-timeout", FLAG_DURATION, &s_ping_timeout_ms, "5s", "DURATION",
       "Interval between liveness pings to agents and frameworks.", 10, 3600000 },
     { "max-agent-ping-misses", FLAG_INT, &s_ping_misses, "3", "N",
@@ -176,6 +185,17 @@ typedef struct {
     http_job_t *jobs;           /* /state documents being written */
     registry_t *registry;
     int job_timer;              /* -1 when no job runs */
+    /*  High availability (--zk).                                         */
+    zk_t *zk;
+    bool leading;               /* won the election and took over */
+    bool paused;                /* leading, but its lease ran out */
+    char *lead_node;            /* its election node when it took over */
+    double elected_at;          /* wall clock */
+    char *leader_id;            /* the leader as last seen */
+    char *failover_from;        /* the last leader change: from, to, when */
+    char *failover_to;
+    double failover_at;
+    uint64_t pauses;
 } server_t;
 
 /*  Reads the allow directory: every file that loads as a certificate
@@ -352,10 +372,212 @@ s_flush (server_t *srv)
     return 0;
 }
 
+
+/*  High availability (--zk)
+
+    A master started with --zk is a standby until ZooKeeper elects it:
+    it reads nothing from agents and frameworks but their registrations,
+    which it answers with where the leader is, and it redirects HTTP to
+    the leader. Once elected (zk_leading: the lowest node and a live
+    lease) it loads the registry from ZooKeeper and recovers as a
+    restarted master does. If its lease runs out (no word from ZooKeeper
+    for two thirds of the session timeout) it pauses: it stops reading
+    messages, allocating and writing, and resumes only if its session
+    survived. If its election node goes (session expired), it exits:
+    another master leads by then, and a supervisor (systemd) starts it
+    again as a standby. zk.h explains why the lease rules out two masters
+    acting at once.                                                       */
+
+static int s_on_router (zloop_t *loop, zsock_t *sock, void *arg);
+
+static bool
+s_acting (server_t *srv)
+{
+    return !srv->zk || (srv->leading && !srv->paused);
+}
+
+static const char *
+s_role (server_t *srv)
+{
+    return !srv->zk ? "single" : !srv->leading ? "standby" : srv->paused ? "paused" : "leader";
+}
+
+/*  What /health, /state and /state/summary say of the election.          */
+static void
+s_publish_ha (server_t *srv, int64_t now)
+{
+    if (!srv->zk)
+        return;
+    json_t *ha = json_pack ("{s:s s:b s:i s:I}", "role", s_role (srv), "zk_connected",
+                            zk_connected (srv->zk), "session_timeout_ms",
+                            zk_session_timeout (srv->zk), "leader_changes",
+                            (json_int_t) zk_leader_changes (srv->zk));
+    json_t *leader = zk_leader (srv->zk) ? json_loads (zk_leader (srv->zk), 0, NULL) : NULL;
+    json_object_set_new (ha, "leader", leader ? leader : json_null ());
+    json_t *masters = json_array ();
+    const char *const *cands;
+    size_t n = zk_candidates (srv->zk, &cands);
+    for (size_t i = 0; i < n; i++) {
+        json_t *c = json_loads (cands[i], 0, NULL);
+        if (c)
+            json_array_append_new (masters, c);
+    }
+    json_object_set_new (ha, "masters", masters);
+    if (srv->leading) {
+        json_object_set_new (ha, "elected_at", json_real (srv->elected_at));
+        int64_t left = zk_lease_until (srv->zk) - now;
+        json_object_set_new (ha, "lease_ms_left", json_integer (left > 0 ? left : 0));
+    }
+    int64_t off = zk_disconnected_ms (srv->zk, now);
+    if (off)
+        json_object_set_new (ha, "zk_disconnected_ms", json_integer (off));
+    if (srv->failover_to)
+        json_object_set_new (ha, "last_failover",
+                             json_pack ("{s:s s:s s:f}", "from", srv->failover_from, "to",
+                                        srv->failover_to, "at", srv->failover_at));
+    char *text = json_dumps (ha, JSON_COMPACT);
+    master_set_ha (srv->master, text);
+    free (text);
+    json_decref (ha);
+}
+
+/*  Elected: the registry from ZooKeeper, then recovery as after a restart. */
+static int
+s_promote (server_t *srv, int64_t now)
+{
+    srv->registry = registry_open_zk (zk_handle (srv->zk), zk_root (srv->zk),
+                                      zk_own_node (srv->zk), zk_session_timeout (srv->zk));
+    if (!srv->registry) {
+        log_error ("elected, but cannot open the registry in ZooKeeper: %s",
+                   cairn_strerror_last ());
+        return -1;
+    }
+    master_set_registry (srv->master, srv->registry);
+    if (master_recover (srv->master, now) < 0) {
+        log_error ("elected, but cannot read the registry in ZooKeeper: %s",
+                   cairn_strerror_last ());
+        return -1;
+    }
+    srv->leading = true;
+    srv->lead_node = xstrdup (zk_own_node (srv->zk));
+    srv->elected_at = clock_wall ();
+    log_info ("elected the leading master (%s): now accepting agents and frameworks",
+              srv->lead_node);
+    return 0;
+}
+
+/*  Where the election stands, and what this master may do. -1 stops
+    the loop (lost the leadership, or cannot take it over).               */
+static int
+s_ha_check (server_t *srv, int64_t now)
+{
+    if (!srv->leading) {
+        if (zk_leading (srv->zk, now) && s_promote (srv, now) < 0) {
+            srv->stop = true;
+            return -1;
+        }
+    }
+    else if (!zk_own_node (srv->zk) || strcmp (zk_own_node (srv->zk), srv->lead_node) != 0
+             || !zk_elected (srv->zk)) {
+        log_error ("this master no longer leads (its ZooKeeper session or election node is "
+                   "gone, so another master may lead now): exiting, to be started again as "
+                   "a standby");
+        srv->stop = true;
+        return -1;
+    }
+    else {
+        bool lease = zk_leading (srv->zk, now);
+        if (!lease && !srv->paused) {
+            srv->paused = true;
+            srv->pauses++;
+            zloop_reader_end (srv->loop, srv->router);
+            log_warn ("no word from ZooKeeper for %" PRId64 " ms: not acting as the leader "
+                      "(no offers, launches or registry writes) until it answers",
+                      now - (zk_lease_until (srv->zk) - 2 * zk_session_timeout (srv->zk) / 3));
+        }
+        else if (lease && srv->paused) {
+            srv->paused = false;
+            zloop_reader (srv->loop, srv->router, s_on_router, srv);
+            log_info ("ZooKeeper answers again and this master still leads: acting again");
+        }
+    }
+    s_publish_ha (srv, now);
+    return 0;
+}
+
+static int
+s_on_zk (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) loop;
+    (void) item;
+    server_t *srv = arg;
+    int64_t now = clock_mono_ms ();
+    int events = zk_update (srv->zk, now);
+    if (events & ZK_LEADER_CHANGED) {
+        char *id = zk_leader_field (srv->zk, "id");
+        char *address = zk_leader_field (srv->zk, "address");
+        if (id && srv->leader_id && strcmp (id, srv->leader_id) != 0) {
+            free (srv->failover_from);
+            free (srv->failover_to);
+            srv->failover_from = xstrdup (srv->leader_id);
+            srv->failover_to = xstrdup (id);
+            srv->failover_at = clock_wall ();
+        }
+        log_info ("the leading master is %s%s%s%s", id ? id : "(none: no master elected)",
+                  address ? " at " : "", address ? address : "",
+                  id && strcmp (id, master_id (srv->master)) == 0 ? " (this one)" : "");
+        if (id) {
+            free (srv->leader_id);
+            srv->leader_id = id;
+        }
+        else
+            free (id);
+        free (address);
+    }
+    if (events & ZK_CONNECTION)
+        log_info ("ZooKeeper %s", zk_connected (srv->zk) ? "connected" : "disconnected");
+    return s_ha_check (srv, now);
+}
+
+/*  A standby: answers registrations with where the leader is, drops the
+    rest (their senders resend to the leader).                            */
+static int
+s_standby_read (server_t *srv, zsock_t *sock)
+{
+    for (int i = 0; i < BATCH; i++) {
+        route_t route;
+        proto_msg_t *msg = NULL;
+        proto_fault_t fault;
+        char user_id[TRANSPORT_USER_ID_MAX];
+        int src_fd = -1;
+        if (transport_recv_from (sock, true, &route, user_id, &src_fd, 0, &msg, &fault) == 0)
+            break;
+        if (msg && route.size
+            && (msg->type == PROTO_AGENT_REGISTER || msg->type == PROTO_FRAMEWORK_REGISTER)) {
+            char *address = zk_leader_field (srv->zk, "address");
+            proto_msg_t *reply = proto_error_new ("not-leader", 0,
+                                                  "this master (%s) is a standby; the leading "
+                                                  "master is %s", master_id (srv->master),
+                                                  address ? address : "not elected yet");
+            transport_send (sock, &route, reply);
+            proto_msg_destroy (&reply);
+            free (address);
+        }
+        proto_msg_destroy (&msg);
+    }
+    return 0;
+}
+
 static int
 s_on_router (zloop_t *loop, zsock_t *sock, void *arg)
 {
     server_t *srv = arg;
+    if (srv->zk && !srv->leading)
+        return s_standby_read (srv, sock);
+    /*  After a freeze, the loop may read before the tick sees the lease
+        has run out: look first.                                          */
+    if (srv->zk && !zk_leading (srv->zk, clock_mono_ms ()))
+        return s_ha_check (srv, clock_mono_ms ());
     /*  Connections are counted (and cut) before their messages count:
         ZeroMQ reports an accept before it reads anything from it.       */
     if (srv->monitor)
@@ -404,6 +626,14 @@ static int
 s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     server_t *srv = arg;
+    if (srv->zk) {
+        int64_t now = clock_mono_ms ();
+        zk_tick (srv->zk, now);
+        if (s_ha_check (srv, now) < 0)
+            return -1;
+        if (!s_acting (srv))
+            return 0;
+    }
     master_tick (srv->master, clock_mono_ms ());
     if (master_allocation_pending (srv->master))
         master_allocate (srv->master, clock_mono_ms ());
@@ -414,6 +644,8 @@ static int
 s_on_allocate (zloop_t *loop, int timer_id, void *arg)
 {
     server_t *srv = arg;
+    if (!s_acting (srv))
+        return 0;
     master_allocate (srv->master, clock_mono_ms ());
     return s_flush (srv);
 }
@@ -539,6 +771,29 @@ s_get_metrics (restapi_call_t *call)
                             "# TYPE cairn_master_messages_dropped_total counter\n"
                             "cairn_master_messages_dropped_total %" PRId64 "\n",
                             srv->connections_cut, srv->dropped);
+    if (srv->zk) {
+        char *ha = xasprintf ("%s# HELP cairn_master_leader 1 if this master leads and acts, "
+                              "0 if it is a standby or paused.\n"
+                              "# TYPE cairn_master_leader gauge\ncairn_master_leader %d\n"
+                              "# HELP cairn_master_zk_connected 1 while connected to "
+                              "ZooKeeper.\n# TYPE cairn_master_zk_connected gauge\n"
+                              "cairn_master_zk_connected %d\n"
+                              "# HELP cairn_master_leader_changes_total Leader changes this "
+                              "master saw.\n# TYPE cairn_master_leader_changes_total counter\n"
+                              "cairn_master_leader_changes_total %" PRIu64 "\n"
+                              "# HELP cairn_master_leader_pauses_total Times this leader "
+                              "stopped acting for want of word from ZooKeeper.\n"
+                              "# TYPE cairn_master_leader_pauses_total counter\n"
+                              "cairn_master_leader_pauses_total %" PRIu64 "\n"
+                              "# HELP cairn_master_elected_timestamp_seconds When this "
+                              "master was elected (0: it was not).\n"
+                              "# TYPE cairn_master_elected_timestamp_seconds gauge\n"
+                              "cairn_master_elected_timestamp_seconds %.3f\n",
+                              more, s_acting (srv) ? 1 : 0, zk_connected (srv->zk) ? 1 : 0,
+                              zk_leader_changes (srv->zk), srv->pauses, srv->elected_at);
+        free (more);
+        more = ha;
+    }
     size_t more_size = strlen (more);
     text = xrealloc (text, size + more_size + 1);
     memcpy (text + size, more, more_size + 1);
@@ -903,6 +1158,44 @@ static const restapi_route_t s_routes[] = {
     { "POST", "/frameworks/teardown", s_post_teardown },
 };
 
+/*  With --zk: a standby sends HTTP clients to the leader (307, so a POST
+    stays a POST), but for its own /health, /metrics and /flags; a paused
+    leader refuses what would change the cluster. True if answered.      */
+static bool
+s_ha_http (server_t *srv, httpd_request_t **req)
+{
+    if (!srv->zk || (srv->leading && !srv->paused))
+        return false;
+    const char *path = httpd_request_path (*req);
+    if (strcmp (path, "/health") == 0 || strcmp (path, "/metrics") == 0
+        || strcmp (path, "/flags") == 0)
+        return false;
+    if (srv->paused) {
+        if (strcmp (httpd_request_method (*req), "GET") == 0)
+            return false;
+        httpd_respond_error (srv->httpd, req, 503, "this master leads but has not heard from "
+                             "ZooKeeper lately: it accepts no changes until it does");
+        return true;
+    }
+    char *http = zk_leader_field (srv->zk, "http");
+    if (!http) {
+        httpd_respond_error (srv->httpd, req, 503, "this master is a standby and no master "
+                             "leads yet (see /health)");
+        return true;
+    }
+    char *target = httpd_request_target (*req);
+    char *headers = xasprintf ("Location: %s%s%s\n", strstr (http, "://") ? "" : "http://",
+                               http, target);
+    char *body = xasprintf ("{\"error\":\"this master is a standby; the leader serves %s\"}",
+                            http);
+    httpd_respond_with_headers (srv->httpd, req, 307, "application/json", headers, body,
+                                strlen (body));
+    free (headers);
+    free (target);
+    free (http);
+    return true;
+}
+
 static int
 s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
 {
@@ -911,7 +1204,7 @@ s_on_http (zloop_t *loop, zsock_t *sock, void *arg)
     server_t *srv = arg;
     httpd_request_t *req;
     while ((req = httpd_recv (srv->httpd)) && !srv->stop)
-        if (!s_serve_ui (srv, &req))
+        if (!s_ha_http (srv, &req) && !s_serve_ui (srv, &req))
             restapi_dispatch (srv->httpd, &req, s_routes, sizeof s_routes / sizeof s_routes[0], srv);
     httpd_request_destroy (&req);
     s_prune_subscribers (srv);
@@ -1127,9 +1420,23 @@ main (int argc, char **argv)
     snprintf (http_address, sizeof http_address, "%s%s:%d",
               httpd_tls (srv.httpd) ? "https://" : "",
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, httpd_port (srv.httpd));
+    char zmq_address[300];
+    snprintf (zmq_address, sizeof zmq_address, "%s:%d",
+              s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, (int) s_port);
 
-    srv.registry = registry_open (s_work_dir);
-    if (!srv.registry) {
+    bool ha = s_zk && *s_zk;
+    if (ha) {
+        char *hosts, *root;
+        if (zk_url_parse (s_zk, &hosts, &root) < 0) {
+            log_error ("--zk: %s", cairn_strerror_last ());
+            exit_code = 2;
+            goto done;
+        }
+        free (hosts);
+        free (root);
+    }
+    /*  With --zk the registry is in ZooKeeper, opened once elected.     */
+    else if (!(srv.registry = registry_open (s_work_dir))) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }
@@ -1150,7 +1457,30 @@ main (int argc, char **argv)
     };
     srv.master = master_new (&config);
     master_set_acl (srv.master, srv.acl);
-    if (master_recover (srv.master, clock_mono_ms ()) < 0) {
+    if (ha) {
+        char host[256] = "";
+        gethostname (host, sizeof host - 1);
+        json_t *me = json_pack ("{s:s s:s s:s s:s s:s s:I s:f}", "id",
+                                master_id (srv.master), "address", zmq_address, "http",
+                                http_address, "hostname", host, "version", PACKAGE_VERSION,
+                                "pid", (json_int_t) getpid (), "started_at", clock_wall ());
+        char *candidate = json_dumps (me, JSON_COMPACT);
+        json_decref (me);
+        zk_options_t zk_options = {
+            .url = s_zk,
+            .session_timeout_ms = (int) s_zk_timeout_ms,
+            .candidate = candidate,
+            .list_candidates = true,
+        };
+        srv.zk = zk_new (&zk_options);
+        free (candidate);
+        if (!srv.zk) {
+            log_error ("--zk: %s", cairn_strerror_last ());
+            goto done;
+        }
+        s_publish_ha (&srv, clock_mono_ms ());
+    }
+    else if (master_recover (srv.master, clock_mono_ms ()) < 0) {
         log_error ("cannot read the registry: %s", cairn_strerror_last ());
         goto done;
     }
@@ -1170,8 +1500,12 @@ main (int argc, char **argv)
     zloop_timer (srv.loop, tick ? tick : 1, 0, s_on_tick, &srv);
     zloop_timer (srv.loop, (size_t) s_allocation_interval_ms, 0, s_on_allocate, &srv);
     zloop_timer (srv.loop, HEARTBEAT_MS, 0, s_on_heartbeat, &srv);
-    log_info ("master %s listening on tcp://%s:%d, HTTP on %s (work dir %s)",
-              master_id (srv.master), s_ip, (int) s_port, http_address, s_work_dir);
+    zmq_pollitem_t zkitem = { NULL, srv.zk ? zk_fd (srv.zk) : -1, ZMQ_POLLIN, 0 };
+    if (srv.zk)
+        zloop_poller (srv.loop, &zkitem, s_on_zk, &srv);
+    log_info ("master %s listening on tcp://%s:%d, HTTP on %s (%s%s)",
+              master_id (srv.master), s_ip, (int) s_port, http_address,
+              ha ? "a standby until ZooKeeper elects it: " : "work dir ", ha ? s_zk : s_work_dir);
     zloop_start (srv.loop);
     exit_code = srv.stop ? 1 : 0;
     for (size_t i = 0; i < srv.nsubscribers; i++)
@@ -1188,6 +1522,13 @@ done:
     httpd_destroy (&srv.httpd);
     master_destroy (&srv.master);
     registry_close (&srv.registry);
+    /*  After the registry, which writes through its session; leaving the
+        election at once lets a standby take over in milliseconds.       */
+    zk_destroy (&srv.zk);
+    free (srv.lead_node);
+    free (srv.leader_id);
+    free (srv.failover_from);
+    free (srv.failover_to);
     if (srv.monitor)
         zmq_socket_monitor (zsock_resolve (srv.router), NULL, 0);
     zsock_destroy (&srv.monitor);       /* it watches the router */

@@ -111,6 +111,7 @@ struct _master_t {
     master_config_t config;
     char *id;
     char *http_address;
+    char *ha;                           /* high availability, as JSON (main.c) */
     int64_t started_at;
     zhashx_t *agents;                   /* id -> agent_t * (owned) */
     zhashx_t *frameworks;               /* id -> framework_t * (owned) */
@@ -381,6 +382,7 @@ master_destroy (master_t **self_p)
         zhashx_destroy (&self->pending_offers);
         allocator_destroy (&self->allocator);
         free (self->http_address);
+        free (self->ha);
         free (self->id);
         free (self);
         *self_p = NULL;
@@ -2330,6 +2332,8 @@ master_state_step (master_t *self, state_job_t *job, size_t budget)
                 jsonw_kstring (w, "version", PACKAGE_VERSION);
                 jsonw_kstring (w, "http_address", self->http_address);
                 jsonw_kdouble (w, "uptime_s", (double) (job->now - self->started_at) / 1000.0);
+                if (self->ha)
+                    jsonw_kraw (w, "ha", self->ha);
                 jsonw_key (w, "agents");
                 jsonw_array (w);
                 job->phase = PHASE_AGENTS;
@@ -2493,6 +2497,8 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     jsonw_kstring (&w, "master_id", self->id);
     jsonw_kstring (&w, "version", PACKAGE_VERSION);
     jsonw_kdouble (&w, "uptime_s", (double) (now - self->started_at) / 1000.0);
+    if (self->ha)
+        jsonw_kraw (&w, "ha", self->ha);
     jsonw_key (&w, "agents");
     jsonw_object (&w);
     jsonw_kint (&w, "active", (int64_t) active);
@@ -2645,8 +2651,26 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
 json_t *
 master_health_json (master_t *self, int64_t now)
 {
-    return json_pack ("{s:s s:s s:f s:I s:I}", "status", "ok", "master_id", self->id,
-                      "uptime_s", (double) (now - self->started_at) / 1000.0,
-                      "agents", (json_int_t) zhashx_size (self->agents),
-                      "frameworks", (json_int_t) zhashx_size (self->frameworks));
+    json_t *health = json_pack ("{s:s s:s s:f s:I s:I}", "status", "ok", "master_id",
+                                self->id, "uptime_s",
+                                (double) (now - self->started_at) / 1000.0, "agents",
+                                (json_int_t) zhashx_size (self->agents), "frameworks",
+                                (json_int_t) zhashx_size (self->frameworks));
+    json_t *ha = self->ha ? json_loads (self->ha, 0, NULL) : NULL;
+    if (ha)
+        json_object_set_new (health, "ha", ha);
+    return health;
+}
+
+void
+master_set_registry (master_t *self, registry_t *registry)
+{
+    self->config.registry = registry;
+}
+
+void
+master_set_ha (master_t *self, const char *ha_json)
+{
+    free (self->ha);
+    self->ha = ha_json ? xstrdup (ha_json) : NULL;
 }

@@ -54,6 +54,13 @@ const char *master_id (master_t *self);
     back before they count as unreachable. Returns how many were read.    */
 int master_recover (master_t *self, int64_t now_ms);
 
+/*  For a master that leads through ZooKeeper: the registry it opens once
+    elected (before master_recover), and what /health, /state and
+    /state/summary say of the election, as a JSON object's text (copied;
+    NULL: nothing).                                                        */
+void master_set_registry (master_t *self, registry_t *registry);
+void master_set_ha (master_t *self, const char *ha_json);
+
 /*  An operator's decision that an agent is gone for good: its tasks are
     reported TASK_GONE (TASK_LOST to frameworks that are not partition
     aware) with REASON_AGENT_REMOVED, its resources leave the cluster,

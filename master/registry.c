@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "registry.h"
+#include "registry-zk.h"
 #include "store.h"
 
 /*  v1: the agents, admitted or gone.                                      */
@@ -81,6 +82,7 @@ static const char *s_sql_drain =
 typedef enum { RECORD_UNKNOWN, RECORD_ADMITTED, RECORD_GONE } record_state_t;
 
 struct _registry_t {
+    zkreg_t *zk;                        /* in ZooKeeper (--zk): all goes there */
     store_t *store;
     sqlite3_stmt *admit, *gone, *forget, *state, *load, *drain;
     registry_stats_t stats;             /* registry_stats' copy of the store's */
@@ -110,6 +112,17 @@ registry_open (const char *dir)
     return self;
 }
 
+registry_t *
+registry_open_zk (void *zh, const char *root, const char *check, int session_timeout_ms)
+{
+    zkreg_t *zk = zkreg_open (zh, root, check, session_timeout_ms);
+    if (!zk)
+        return NULL;
+    registry_t *self = xzalloc (sizeof *self);
+    self->zk = zk;
+    return self;
+}
+
 void
 registry_close (registry_t **self_p)
 {
@@ -117,6 +130,7 @@ registry_close (registry_t **self_p)
     registry_t *self = *self_p;
     if (!self)
         return;
+    zkreg_close (&self->zk);
     store_close (&self->store);         /* commits what is pending */
     free (self);
     *self_p = NULL;
@@ -126,6 +140,8 @@ const char *
 registry_path (registry_t *self)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_path (self->zk);
     return store_path (self->store);
 }
 
@@ -134,6 +150,8 @@ registry_load (registry_t *self, void (*fn) (const registry_agent_t *agent, void
                void *arg)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_load (self->zk, fn, arg);
     assert (fn);
     sqlite3_stmt *stmt = self->load;
     int count = 0, rc;
@@ -194,6 +212,8 @@ registry_admit_agent (registry_t *self, const char *id, const char *hostname,
                       const char *http_address, double now)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_admit_agent (self->zk, id, hostname, http_address, now);
     assert (id);
     int rc;
     if ((rc = sqlite3_bind_text (self->admit, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK
@@ -219,6 +239,8 @@ int
 registry_mark_gone (registry_t *self, const char *id, const char *reason, double now)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_mark_gone (self->zk, id, reason, now);
     assert (id);
     int rc;
     if ((rc = sqlite3_bind_text (self->gone, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK
@@ -243,6 +265,8 @@ registry_drain_agent (registry_t *self, const char *id, bool draining, int64_t g
                       double since)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_drain_agent (self->zk, id, draining, grace_ms, since);
     assert (id);
     int rc;
     if ((rc = sqlite3_bind_text (self->drain, 1, id, -1, SQLITE_STATIC)) != SQLITE_OK
@@ -268,6 +292,8 @@ int
 registry_forget_agent (registry_t *self, const char *id)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_forget_agent (self->zk, id);
     assert (id);
     int rc = sqlite3_bind_text (self->forget, 1, id, -1, SQLITE_STATIC);
     if (rc != SQLITE_OK)
@@ -288,6 +314,8 @@ int
 registry_commit (registry_t *self)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_commit (self->zk);
     return store_commit (self->store);
 }
 
@@ -295,6 +323,8 @@ bool
 registry_dirty (registry_t *self)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_dirty (self->zk);
     return store_dirty (self->store);
 }
 
@@ -302,6 +332,8 @@ const registry_stats_t *
 registry_stats (registry_t *self)
 {
     assert (self);
+    if (self->zk)
+        return zkreg_stats (self->zk);
     const store_stats_t *s = store_stats (self->store);
     self->stats = (registry_stats_t) {
         .commits = s->commits,

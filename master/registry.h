@@ -66,6 +66,13 @@ typedef struct {
     ENOSPC, EIO.                                                           */
 registry_t *registry_open (const char *dir);
 
+/*  The registry in ZooKeeper instead (registry-zk.h), for a master that
+    leads through --zk: zh is the session's zhandle_t, root the cluster's
+    root znode, check this master's election node (a write is applied
+    only while it exists). NULL with an error_set sentence.               */
+registry_t *registry_open_zk (void *zh, const char *root, const char *check,
+                              int session_timeout_ms);
+
 /*  Commits what is pending (logging an error if that fails), closes the
     file and sets *self_p to NULL. NULL-safe and idempotent.               */
 void registry_close (registry_t **self_p);
