@@ -29,6 +29,7 @@
 #include "resources.h"
 #include "transport.h"
 #include "util.h"
+#include "zk.h"
 
 #define BATCH 1000
 #define MAX_READ (4 << 20)      /* bytes per /files/read */
@@ -48,8 +49,9 @@ static char *s_master_public_key, *s_curve_cert;
 static char *s_http_tls_cert, *s_http_tls_key;
 
 static const flag_t s_flags[] = {
-    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
-      "The master's ZeroMQ endpoint (required).", 0, 0 },
+    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT|zk://HOSTS/PATH",
+      "The master's ZeroMQ endpoint (required), or the ZooKeeper ensemble and path of "
+      "masters run with --zk: the agent then follows the leader.", 0, 0 },
     { "ip", FLAG_STRING, &s_ip, "127.0.0.1", "ADDR",
       "Address the agent's HTTP endpoint listens on.", 0, 0 },
     { "master-public-key", FLAG_STRING, &s_master_public_key, NULL, "FILE",
@@ -144,7 +146,8 @@ typedef struct {
     agent_t *agent;
     zsock_t *sock;
     transport_curve_t curve;    /* CURVE credentials, or none */
-    char *endpoint;
+    char *endpoint;             /* NULL until a leader is known (zk://) */
+    zk_t *zk;                   /* following the leading master, or NULL */
     httpd_t *httpd;
     zloop_t *loop;
 } server_t;
@@ -270,7 +273,8 @@ s_connect (server_t *srv)
     transport_curve_apply (&srv->curve, srv->sock);
     zsock_set_reconnect_ivl (srv->sock, 100);
     zsock_set_reconnect_ivl_max (srv->sock, 2000);
-    zsock_connect (srv->sock, "%s", srv->endpoint);
+    if (srv->endpoint)
+        zsock_connect (srv->sock, "%s", srv->endpoint);
 }
 
 /*  Ends a loop pass: commits the pass's checkpoint changes (one fsync),
@@ -285,7 +289,9 @@ s_flush (server_t *srv)
         return -1;
     }
     outmsg_t *list = agent_outbox_take (srv->agent);
-    for (outmsg_t *out = list; out; out = out->next)
+    /*  No leader known yet (zk://): what would go is sent again later
+        (registrations are retried, updates kept until acknowledged).    */
+    for (outmsg_t *out = list; out && srv->endpoint; out = out->next)
         if (transport_send (srv->sock, NULL, out->msg) < 0 && errno == EAGAIN)
             log_warn ("the queue to the master is full: dropped %s",
                       proto_type_name (out->msg->type));
@@ -300,6 +306,8 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
 {
     server_t *srv = arg;
     int64_t now = clock_mono_ms ();
+    if (srv->zk)
+        zk_tick (srv->zk, now);
     if (agent_master_lost (srv->agent, now)) {
         zloop_reader_end (loop, srv->sock);
         s_connect (srv);
@@ -310,6 +318,23 @@ s_on_tick (zloop_t *loop, int timer_id, void *arg)
     if (s_flush (srv) < 0)
         return -1;
     return agent_shutdown_requested (srv->agent) ? -1 : 0;
+}
+
+/*  zk://: another master leads; connect to it and register again.      */
+static int
+s_on_zk (zloop_t *loop, zmq_pollitem_t *item, void *arg)
+{
+    (void) item;
+    server_t *srv = arg;
+    int64_t now = clock_mono_ms ();
+    if ((zk_update (srv->zk, now) & ZK_LEADER_CHANGED) && zk_leader_moved (srv->zk, &srv->endpoint)) {
+        log_info ("the leading master is at %s: registering with it", srv->endpoint);
+        zloop_reader_end (loop, srv->sock);
+        s_connect (srv);
+        zloop_reader (loop, srv->sock, s_on_master, srv);
+        agent_reconnected (srv->agent, now);
+    }
+    return s_flush (srv);
 }
 
 static int
@@ -524,8 +549,15 @@ main (int argc, char **argv)
         exit_code = 2;
         goto done;
     }
-    srv.endpoint = transport_endpoint (s_master);
-    if (!srv.endpoint) {
+    if (zk_url_is (s_master)) {
+        zk_options_t zk_options = { .url = s_master, .session_timeout_ms = 10000 };
+        if (!(srv.zk = zk_new (&zk_options))) {
+            fprintf (stderr, "cairn-agent: --master: %s\n", cairn_strerror_last ());
+            exit_code = 2;
+            goto done;
+        }
+    }
+    else if (!(srv.endpoint = transport_endpoint (s_master))) {
         fprintf (stderr, "cairn-agent: --master: %s\n", cairn_strerror_last ());
         exit_code = 2;
         goto done;
@@ -664,6 +696,9 @@ main (int argc, char **argv)
     zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
     zloop_poller (srv.loop, &sigitem, util_on_signal, &srv);
     zloop_timer (srv.loop, 100, 0, s_on_tick, &srv);
+    zmq_pollitem_t zkitem = { NULL, srv.zk ? zk_fd (srv.zk) : -1, ZMQ_POLLIN, 0 };
+    if (srv.zk)
+        zloop_poller (srv.loop, &zkitem, s_on_zk, &srv);
     char *res_text = cairn_resources_format (resources);
     log_info ("agent %s on %s (HTTP %s, %s isolation) offering %s to master %s", hostname,
               s_ip, http_address, isolator_name (isolator), res_text, s_master);
@@ -681,6 +716,7 @@ done:
     cairn_resources_destroy (&resources);
     proto_kv_fini (&attributes);
     free (srv.endpoint);
+    zk_destroy (&srv.zk);
     transport_curve_fini (&srv.curve);
     free (fetcher);
     free (shim);

@@ -41,6 +41,7 @@
 #include "simnet.h"
 #include "transport.h"
 #include "util.h"
+#include "zk.h"
 
 #define REGISTER_BACKOFF_MIN_MS 250
 #define REGISTER_BACKOFF_MAX_MS 8000
@@ -53,8 +54,9 @@ static char *s_master_public_key, *s_curve_cert;
 static int64_t s_agents, s_processes, s_runtime_ms, s_first_index, s_per_address;
 
 static const flag_t s_flags[] = {
-    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT",
-      "The master's ZeroMQ endpoint (required).", 0, 0 },
+    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT|zk://HOSTS/PATH",
+      "The master's ZeroMQ endpoint (required), or the ZooKeeper ensemble and path of "
+      "masters run with --zk: the agents then follow the leader.", 0, 0 },
     { "agents", FLAG_INT, &s_agents, "100", "N", "Agents to emulate.", 1, 10000000 },
     { "resources", FLAG_STRING, &s_resources, "cpus:4;mem:8192;disk:10000;ports:[31000-32000]",
       "SPEC", "Resources of every emulated agent.", 0, 0 },
@@ -127,6 +129,7 @@ typedef struct {
     simnet_t *net;
     simheap_t *heap;
     char *endpoint;
+    zk_t *zk;                       /* following the leading master */
     const cairn_resources_t *resources;
     const proto_kv_t *attributes;
     int64_t now;
@@ -494,6 +497,43 @@ s_connect (sim_t *sim, simagent_t *a)
     return simnet_connect (sim->net, sim->endpoint, src, identity, s_handle, a);
 }
 
+/*  The master is silent, or another leads: a new connection with a new
+    routing id, and register again with the agent's id and tasks.        */
+static void
+s_reconnect (sim_t *sim, simagent_t *a)
+{
+    sim->c.reconnects++;
+    simnet_close (sim->net, &a->conn);
+    a->conn = s_connect (sim, a);
+    if (!a->conn)
+        log_error ("%s: %s", a->hostname, cairn_strerror_last ());
+    if (a->registered)
+        sim->registered_now--;
+    a->registered = false;
+    a->backoff = REGISTER_BACKOFF_MIN_MS;
+    a->last_heard = sim->now;
+    simheap_cancel (sim->heap, &a->timer);
+    s_register_now (sim, a);
+}
+
+/*  zk://: the leader's endpoint, waiting up to a minute for one.         */
+static int
+s_follow (sim_t *sim)
+{
+    int64_t deadline = clock_mono_ms () + 60000;
+    while (!sim->endpoint) {
+        int64_t now = clock_mono_ms ();
+        zk_update (sim->zk, now);
+        zk_tick (sim->zk, now);
+        if (zk_leader_moved (sim->zk, &sim->endpoint))
+            break;
+        if (now > deadline)
+            return error_set (ETIMEDOUT, "no leading master in %s after 60 s", s_master);
+        usleep (50000);
+    }
+    return 0;
+}
+
 static void
 s_on_timer (sim_t *sim, simtimer_t *timer)
 {
@@ -509,20 +549,9 @@ s_on_timer (sim_t *sim, simtimer_t *timer)
                 simheap_arm (sim->heap, &a->timer, deadline);
                 break;
             }
-            /*  The master is silent: a new connection with a new routing
-                id, and register again with the agent's id and tasks.     */
             log_warn ("%s: no word from the master for %" PRId64 " ms; reconnecting",
                       a->hostname, sim->now - a->last_heard);
-            sim->c.reconnects++;
-            simnet_close (sim->net, &a->conn);
-            a->conn = s_connect (sim, a);
-            if (!a->conn)
-                log_error ("%s: %s", a->hostname, cairn_strerror_last ());
-            a->registered = false;
-            sim->registered_now--;
-            a->backoff = REGISTER_BACKOFF_MIN_MS;
-            a->last_heard = sim->now;
-            s_register_now (sim, a);
+            s_reconnect (sim, a);
             break;
         }
         case TIMER_FINISH: {
@@ -571,7 +600,7 @@ s_run (size_t first, size_t count, const char *endpoint, const cairn_resources_t
     int rc = 1;
     sim_t sim = { 0 };
     s_sim = &sim;
-    sim.endpoint = (char *) endpoint;
+    sim.endpoint = endpoint ? xstrdup (endpoint) : NULL;
     sim.resources = resources;
     sim.attributes = attributes;
     srandom ((unsigned) getpid ());
@@ -589,6 +618,15 @@ s_run (size_t first, size_t count, const char *endpoint, const cairn_resources_t
         fprintf (stderr, "cairn-agent-sim: %s\n", cairn_strerror_last ());
         simnet_destroy (&sim.net);
         return 1;
+    }
+    if (!endpoint) {
+        zk_options_t zk_options = { .url = s_master, .session_timeout_ms = 10000 };
+        if (!(sim.zk = zk_new (&zk_options)) || s_follow (&sim) < 0) {
+            fprintf (stderr, "cairn-agent-sim: %s\n", cairn_strerror_last ());
+            zk_destroy (&sim.zk);
+            simnet_destroy (&sim.net);
+            return 1;
+        }
     }
     sim.heap = simheap_new ();
     sim.agents = xzalloc (count * sizeof *sim.agents);
@@ -617,11 +655,23 @@ s_run (size_t first, size_t count, const char *endpoint, const cairn_resources_t
         while ((timer = simheap_pop_due (sim.heap, sim.now)))
             s_on_timer (&sim, timer);
         int64_t next = simheap_next (sim.heap);
-        int timeout = next == INT64_MAX ? 1000 : next <= sim.now ? 0
-                      : next - sim.now > 1000 ? 1000 : (int) (next - sim.now);
+        int most = sim.zk ? 100 : 1000;         /* zk: look at the election */
+        int timeout = next == INT64_MAX ? most : next <= sim.now ? 0
+                      : next - sim.now > most ? most : (int) (next - sim.now);
         if (simnet_poll (sim.net, timeout) < 0 && errno != EINTR)
             break;
         sim.now = clock_mono_ms ();
+        if (sim.zk) {
+            zk_tick (sim.zk, sim.now);
+            if ((zk_update (sim.zk, sim.now) & ZK_LEADER_CHANGED)
+                && zk_leader_moved (sim.zk, &sim.endpoint)) {
+                log_info ("the leading master is at %s: %zu agents register with it",
+                          sim.endpoint, count);
+                for (size_t i = 0; i < count; i++)
+                    if (!sim.agents[i].shut_down)
+                        s_reconnect (&sim, &sim.agents[i]);
+            }
+        }
         if (simnet_fd_ready (sim.net)) {
             int sig = util_signalfd_read (sigfd);
             if (sig == SIGTERM || sig == SIGINT)
@@ -648,6 +698,8 @@ done:;
     free (sim.agents);
     simheap_destroy (&sim.heap);
     simnet_destroy (&sim.net);
+    zk_destroy (&sim.zk);
+    free (sim.endpoint);
     if (sigfd >= 0)
         close (sigfd);
     return rc;
@@ -816,8 +868,16 @@ main (int argc, char **argv)
         fprintf (stderr, "cairn-agent-sim: --master=HOST:PORT is required\n");
         goto done;
     }
-    endpoint = transport_endpoint (s_master);
-    if (!endpoint) {
+    if (zk_url_is (s_master)) {
+        char *hosts, *root;
+        if (zk_url_parse (s_master, &hosts, &root) < 0) {
+            fprintf (stderr, "cairn-agent-sim: --master: %s\n", cairn_strerror_last ());
+            goto done;
+        }
+        free (hosts);
+        free (root);
+    }
+    else if (!(endpoint = transport_endpoint (s_master))) {
         fprintf (stderr, "cairn-agent-sim: --master: %s\n", cairn_strerror_last ());
         goto done;
     }
@@ -859,7 +919,7 @@ main (int argc, char **argv)
         connect from 127.0.0.2, 127.0.0.3, ..., which only reach a master
         on loopback.                                                      */
     size_t addresses = ((size_t) s_agents + (size_t) s_per_address - 1) / (size_t) s_per_address;
-    if (addresses > 1 && strncmp (endpoint, "tcp://127.", 10) != 0) {
+    if (addresses > 1 && endpoint && strncmp (endpoint, "tcp://127.", 10) != 0) {
         fprintf (stderr, "cairn-agent-sim: %" PRId64 " agents need %zu source addresses "
                  "(--agents-per-address=%" PRId64 "), which works only with a master on "
                  "127.0.0.0/8\n", s_agents, addresses, s_per_address);

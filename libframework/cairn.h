@@ -310,7 +310,11 @@ typedef enum {
 } cairn_driver_status_t;
 
 /*  A driver for the framework `info` (copied) talking to the master at
-    "HOST:PORT". NULL (errno EINVAL) for a malformed address.             */
+    "HOST:PORT", or to whichever master leads among masters run with --zk,
+    given "zk://HOST:PORT,.../PATH" (their ZooKeeper ensemble and path):
+    the driver then follows the leader and registers again with each new
+    one (the reregistered callback). NULL (errno EINVAL) for a malformed
+    address.                                                               */
 cairn_driver_t *cairn_driver_new (const cairn_framework_info_t *info,
                                   const cairn_callbacks_t *callbacks,
                                   const char *master, void *arg);

@@ -39,6 +39,7 @@
 #include "proto.h"
 #include "resources.h"
 #include "transport.h"
+#include "zk.h"
 
 #define REGISTER_BACKOFF_MIN_MS 250
 #define REGISTER_BACKOFF_MAX_MS 8000
@@ -85,7 +86,9 @@ typedef struct ev {
 struct _cairn_driver_t {
     cairn_callbacks_t cb;
     void *arg;
-    char *endpoint;
+    char *endpoint;                     /* NULL until a leader is known (zk://) */
+    char *zk_url;                       /* following the leading master */
+    zk_t *zk;                           /* I/O thread only */
     char identity[32];
     transport_curve_t curve;            /* CURVE credentials, or none */
 
@@ -399,7 +402,7 @@ s_connect (cairn_driver_t *self)
     transport_curve_apply (&self->curve, self->sock);
     zsock_set_reconnect_ivl (self->sock, 100);
     zsock_set_reconnect_ivl_max (self->sock, 2000);
-    if (zsock_connect (self->sock, "%s", self->endpoint) < 0)
+    if (self->endpoint && zsock_connect (self->sock, "%s", self->endpoint) < 0)
         log_warn ("driver: cannot connect to %s", self->endpoint);
     self->registered = false;
     self->next_register = 0;
@@ -681,7 +684,9 @@ s_handle (cairn_driver_t *self, proto_msg_t *msg, bool *stop)
             break;
         case PROTO_ERROR: {
             proto_error_t *e = &msg->u.error;
-            if (strcmp (e->code, "not-registered") == 0) {
+            if (strcmp (e->code, "not-leader") == 0)
+                log_warn ("driver: %s; registering again later", e->message);
+            else if (strcmp (e->code, "not-registered") == 0) {
                 /*  A restarted master does not know us yet.               */
                 if (self->registered)
                     s_push_event (self, EV_DISCONNECTED, NULL, NULL, NULL);
@@ -731,11 +736,26 @@ s_io_thread (void *arg)
     zhashx_set_destructor (self->offers, s_offer_free);
     self->ping_ms = DEFAULT_PING_MS;
     self->backoff = REGISTER_BACKOFF_MIN_MS;
+    if (self->zk_url) {
+        zk_options_t zk_options = { .url = self->zk_url, .session_timeout_ms = 10000 };
+        if (!(self->zk = zk_new (&zk_options)))
+            log_error ("driver: %s", cairn_strerror_last ());
+    }
     s_connect (self);
     bool stop = false;
     while (!stop) {
         int64_t now = clock_mono_ms ();
-        if (!self->registered && now >= self->next_register) {
+        if (self->zk) {
+            zk_tick (self->zk, now);
+            if ((zk_update (self->zk, now) & ZK_LEADER_CHANGED)
+                && zk_leader_moved (self->zk, &self->endpoint)) {
+                char *why = xasprintf ("the leading master is at %s", self->endpoint);
+                s_lost_master (self, why);
+                free (why);
+                self->next_register = 0;
+            }
+        }
+        if (!self->registered && self->endpoint && now >= self->next_register) {
             s_send_register (self);
             self->next_register = now + self->backoff;
             self->backoff = self->backoff * 2 > REGISTER_BACKOFF_MAX_MS
@@ -744,12 +764,13 @@ s_io_thread (void *arg)
         if (self->registered && now - self->last_heard > PING_MISSES * self->ping_ms + 1000)
             s_lost_master (self, "the master has been silent too long");
 
-        zmq_pollitem_t items[2] = {
+        zmq_pollitem_t items[3] = {
             { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 },
             { NULL, self->cmd_fd, ZMQ_POLLIN, 0 },
+            { NULL, self->zk ? zk_fd (self->zk) : -1, ZMQ_POLLIN, 0 },
         };
         long timeout = 100;
-        if (zmq_poll (items, 2, timeout) < 0) {
+        if (zmq_poll (items, self->zk ? 3 : 2, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -784,6 +805,7 @@ s_io_thread (void *arg)
         }
     }
     zsock_destroy (&self->sock);
+    zk_destroy (&self->zk);
     zhashx_destroy (&self->offers);
     zhashx_destroy (&self->seen);
     for (size_t i = 0; i < SEEN_MAX; i++)
@@ -816,11 +838,20 @@ cairn_driver_new (const cairn_framework_info_t *info, const cairn_callbacks_t *c
         error_set (EINVAL, "no framework info given");
         return NULL;
     }
-    char *endpoint = transport_endpoint (master);
-    if (!endpoint)
+    bool follow = zk_url_is (master);
+    char *endpoint = NULL;
+    if (follow) {
+        char *hosts, *root;
+        if (zk_url_parse (master, &hosts, &root) < 0)
+            return NULL;
+        free (hosts);
+        free (root);
+    }
+    else if (!(endpoint = transport_endpoint (master)))
         return NULL;
     cairn_driver_t *self = xzalloc (sizeof *self);
     self->endpoint = endpoint;
+    self->zk_url = follow ? xstrdup (master) : NULL;
     if (callbacks)
         self->cb = *callbacks;
     self->arg = arg;
@@ -841,6 +872,7 @@ cairn_driver_new (const cairn_framework_info_t *info, const cairn_callbacks_t *c
             close (self->ev_fd);
         proto_framework_info_fini (&self->info);
         free (self->endpoint);
+    free (self->zk_url);
         free (self);
         error_set (saved, "cannot create an eventfd: %s", strerror (saved));
         return NULL;
@@ -899,6 +931,7 @@ cairn_driver_destroy (cairn_driver_t **self_p)
     proto_framework_info_fini (&self->info);
     free (self->framework_id);
     free (self->endpoint);
+    free (self->zk_url);
     transport_curve_fini (&self->curve);
     free (self);
     *self_p = NULL;

@@ -573,6 +573,23 @@ zk_leader_field (zk_t *self, const char *key)
     return copy;
 }
 
+bool
+zk_leader_moved (zk_t *self, char **endpoint)
+{
+    char *address = zk_leader_field (self, "address");
+    if (!address)
+        return false;
+    char *now = xasprintf ("tcp://%s", address);
+    free (address);
+    if (*endpoint && strcmp (*endpoint, now) == 0) {
+        free (now);
+        return false;
+    }
+    free (*endpoint);
+    *endpoint = now;
+    return true;
+}
+
 uint64_t
 zk_leader_changes (zk_t *self)
 {

@@ -84,6 +84,10 @@ void zk_tick (zk_t *self, int64_t now);
 const char *zk_leader (zk_t *self);
 /*  A field of the leader's JSON data (a new string), or NULL.            */
 char *zk_leader_field (zk_t *self, const char *key);
+/*  For a client following the leader: if the leader's ZeroMQ endpoint
+    (tcp://HOST:PORT, from its "address") differs from *endpoint, replaces
+    *endpoint (freeing the old one) and returns true.                     */
+bool zk_leader_moved (zk_t *self, char **endpoint);
 /*  Leader changes seen so far (the first leader counts).                 */
 uint64_t zk_leader_changes (zk_t *self);
 
