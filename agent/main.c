@@ -416,7 +416,8 @@ s_query_int (httpd_request_t *req, const char *name, long long def, long long *o
 }
 
 /*  GET /files/read?framework_id=F&task_id=T&path=stdout&offset=N&length=M
-    (path defaults to stdout; `file` is a synonym): raw bytes.            */
+    (path defaults to stdout; `file` is a synonym): raw bytes, with the
+    headers X-Cairn-File-Size and X-Cairn-Next-Offset (offset + bytes).  */
 static void
 s_files_read (server_t *srv, httpd_request_t **req)
 {
@@ -454,7 +455,13 @@ s_files_read (server_t *srv, httpd_request_t **req)
         httpd_respond_error (srv->httpd, req, 500, "%s: %s", rel, strerror (errno));
         return;
     }
-    httpd_respond (srv->httpd, req, 200, "application/octet-stream", buf, (size_t) n);
+    /*  The file's size and where the next read starts, so a pager can
+        follow a growing file without a /files/browse per read.          */
+    char headers[128];
+    snprintf (headers, sizeof headers, "X-Cairn-File-Size: %lld\nX-Cairn-Next-Offset: %lld",
+              (long long) st.st_size, offset + (long long) n);
+    httpd_respond_with_headers (srv->httpd, req, 200, "application/octet-stream", headers, buf,
+                                (size_t) n);
 }
 
 /*  GET /files/browse?framework_id=F&task_id=T[&path=DIR]: the entries of

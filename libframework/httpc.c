@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -33,6 +34,7 @@ typedef struct {
     char *data;
     size_t size, cap;
     bool too_large;
+    size_t max;                 /* bytes allowed, at most HTTPC_MAX_BODY */
 } response_t;
 
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -124,7 +126,7 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
     response_t *response = arg;
     size_t n = size * nmemb;
-    if (n > HTTPC_MAX_BODY - response->size) {
+    if (n > response->max - response->size) {
         response->too_large = true;
         return 0;                   /* anything but n aborts the transfer */
     }
@@ -161,14 +163,57 @@ s_errno (CURLcode rc)
     }
 }
 
-int
-httpc_request (const char *method, const char *url, const char *content_type,
-               const void *body_in, size_t body_in_size, long timeout_ms,
-               long *status, char **body, size_t *size)
+#define MAX_HEADERS (64u << 10)  /* bytes of response headers kept */
+
+/*  Keeps the header lines of the last response (a "100 Continue" or any
+    interim response before it is dropped when the next status line comes). */
+static size_t
+s_header (char *data, size_t size, size_t nmemb, void *arg)
+{
+    response_t *headers = arg;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp (data, "HTTP/", 5) == 0) {
+        headers->size = 0;
+        headers->too_large = false;
+    }
+    if (headers->too_large || n > MAX_HEADERS - headers->size) {
+        headers->too_large = true;      /* kept what fits; the transfer goes on */
+        return n;
+    }
+    if (headers->size + n + 1 > headers->cap) {
+        size_t cap = headers->cap ? headers->cap : 1024;
+        while (cap < headers->size + n + 1)
+            cap *= 2;
+        headers->data = xrealloc (headers->data, cap);
+        headers->cap = cap;
+    }
+    memcpy (headers->data + headers->size, data, n);
+    headers->size += n;
+    headers->data[headers->size] = '\0';
+    return n;
+}
+
+/*  Aborts a transfer once its cancel flag is set.                        */
+static int
+s_cancel_check (void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                curl_off_t ulnow)
+{
+    (void) dltotal, (void) dlnow, (void) ultotal, (void) ulnow;
+    const atomic_bool *cancel = arg;
+    return atomic_load (cancel) ? 1 : 0;
+}
+
+/*  httpc_request, and with headers non-NULL also the response's headers
+    and content type (*content_type, the caller's, may be NULL).         */
+static int
+s_request (const char *method, const char *url, const char *content_type,
+           const void *body_in, size_t body_in_size, long timeout_ms,
+           size_t max_body, const atomic_bool *cancel, response_t *headers_out,
+           char **type_out, long *status, char **body, size_t *size)
 {
     CURL *curl = NULL;
     struct curl_slist *headers = NULL;
-    response_t response = { NULL, 0, 0, false };
+    response_t response = { NULL, 0, 0, false, max_body };
     char errbuf[CURL_ERROR_SIZE] = "";
     char *line = NULL;
     CURLcode rc;
@@ -224,7 +269,16 @@ httpc_request (const char *method, const char *url, const char *content_type,
     curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_write);
     curl_easy_setopt (curl, CURLOPT_WRITEDATA, &response);
     /*  Refuses a declared oversize body before it arrives.             */
-    curl_easy_setopt (curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) HTTPC_MAX_BODY);
+    curl_easy_setopt (curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) max_body);
+    if (headers_out) {
+        curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_header);
+        curl_easy_setopt (curl, CURLOPT_HEADERDATA, headers_out);
+    }
+    if (cancel) {
+        curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, s_cancel_check);
+        curl_easy_setopt (curl, CURLOPT_XFERINFODATA, (void *) cancel);
+        curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
+    }
 
     if (strcmp (method, "GET") == 0 && !body_in)
         curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
@@ -243,7 +297,11 @@ httpc_request (const char *method, const char *url, const char *content_type,
 
     rc = curl_easy_perform (curl);
     if (response.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
-        error_set (EFBIG, "%s: response larger than %u MiB", url, HTTPC_MAX_BODY >> 20);
+        error_set (EFBIG, "%s: response larger than %zu bytes", url, max_body);
+        goto error;
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK && cancel && atomic_load (cancel)) {
+        error_set (ECANCELED, "%s: cancelled", url);
         goto error;
     }
     if (rc != CURLE_OK) {
@@ -252,6 +310,11 @@ httpc_request (const char *method, const char *url, const char *content_type,
     }
     long code = 0;
     curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &code);
+    if (type_out) {
+        char *type = NULL;
+        curl_easy_getinfo (curl, CURLINFO_CONTENT_TYPE, &type);
+        *type_out = type ? xstrdup (type) : NULL;
+    }
     if (!response.data)
         response.data = xzalloc (1);
     response.data[response.size] = '\0';
@@ -274,6 +337,77 @@ error:;
     free (response.data);
     errno = err;
     return -1;
+}
+
+int
+httpc_request (const char *method, const char *url, const char *content_type,
+               const void *body_in, size_t body_in_size, long timeout_ms,
+               long *status, char **body, size_t *size)
+{
+    return s_request (method, url, content_type, body_in, body_in_size, timeout_ms,
+                      HTTPC_MAX_BODY, NULL, NULL, NULL, status, body, size);
+}
+
+int
+httpc_get_response (const char *url, long timeout_ms, size_t max_body,
+                    const atomic_bool *cancel, httpc_response_t *response)
+{
+    assert (response);
+    assert (max_body > 0 && max_body <= HTTPC_MAX_BODY);
+    memset (response, 0, sizeof *response);
+    response_t headers = { NULL, 0, 0, false, MAX_HEADERS };
+    char *type = NULL;
+    long status = 0;
+    char *body = NULL;
+    size_t size = 0;
+    if (s_request ("GET", url, NULL, NULL, 0, timeout_ms, max_body, cancel, &headers, &type,
+                   &status, &body, &size) < 0) {
+        int err = errno;
+        free (headers.data);
+        errno = err;
+        return -1;
+    }
+    response->status = status;
+    response->content_type = type;
+    response->headers = headers.data ? headers.data : xzalloc (1);
+    response->body = body;
+    response->size = size;
+    return 0;
+}
+
+void
+httpc_response_clear (httpc_response_t *response)
+{
+    if (!response)
+        return;
+    free (response->content_type);
+    free (response->headers);
+    free (response->body);
+    memset (response, 0, sizeof *response);
+}
+
+char *
+httpc_header (const char *headers, const char *name)
+{
+    assert (headers && name);
+    size_t n = strlen (name);
+    for (const char *line = headers; *line;) {
+        const char *end = strchr (line, '\n');
+        size_t len = end ? (size_t) (end - line) : strlen (line);
+        if (len > n && strncasecmp (line, name, n) == 0 && line[n] == ':') {
+            const char *v = line + n + 1;
+            const char *stop = line + len;
+            while (v < stop && (*v == ' ' || *v == '\t'))
+                v++;
+            while (stop > v && (stop[-1] == '\r' || stop[-1] == ' ' || stop[-1] == '\t'))
+                stop--;
+            return xstrndup (v, (size_t) (stop - v));
+        }
+        if (!end)
+            break;
+        line = end + 1;
+    }
+    return NULL;
 }
 
 int

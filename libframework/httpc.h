@@ -3,6 +3,8 @@
 #ifndef CAIRN_HTTPC_H_INCLUDED
 #define CAIRN_HTTPC_H_INCLUDED
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -37,6 +39,33 @@ char *httpc_url (const char *address, const char *path);
 int httpc_request (const char *method, const char *url, const char *content_type,
                    const void *body_in, size_t body_in_size, long timeout_ms,
                    long *status, char **body, size_t *size);
+
+/*  A response with its headers, from httpc_get_response.                  */
+typedef struct {
+    long status;
+    char *content_type;         /* the Content-Type header, or NULL */
+    char *headers;              /* the final response's header lines "Name: value\r\n",
+                                   NUL-terminated (at most 64 KiB kept) */
+    char *body;                 /* NUL-terminated, not counted in size */
+    size_t size;
+} httpc_response_t;
+
+/*  GETs url like httpc_get, and also keeps the response's headers; a body
+    over max_body bytes (at most HTTPC_MAX_BODY) fails with EFBIG; gives
+    up with ECANCELED soon after *cancel becomes true (cancel may be NULL),
+    so a daemon can stop a transfer running in another thread. Returns 0
+    with *response filled (the caller frees it with httpc_response_clear),
+    or -1 as httpc_request (ETIMEDOUT when timeout_ms ran out); *response
+    is then all zero.                                                     */
+int httpc_get_response (const char *url, long timeout_ms, size_t max_body,
+                        const atomic_bool *cancel, httpc_response_t *response);
+
+/*  Frees what a response holds and zeroes it. NULL-safe.                  */
+void httpc_response_clear (httpc_response_t *response);
+
+/*  The value of response header name (case-insensitive) in headers as
+    httpc_response_t holds them, copied (caller frees), or NULL.          */
+char *httpc_header (const char *headers, const char *name);
 
 /*  httpc_request ("GET", url, NULL, NULL, 0, ...).                        */
 int httpc_get (const char *url, long timeout_ms, long *status, char **body,

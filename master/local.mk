@@ -13,11 +13,13 @@ master_libmaster_la_LIBADD = libframework/libcairn-store.la libframework/libcair
 	$(SQLITE_LIBS) $(ZOOKEEPER_LIBS)
 
 sbin_PROGRAMS += master/cairn-master
-master_cairn_master_SOURCES = master/main.c
+# files.c forwards reads of tasks' files to their agents with libcurl
+# (libcairn-httpc), each in a thread of its own.
+master_cairn_master_SOURCES = master/main.c master/files.c master/files.h
 master_cairn_master_CFLAGS = $(AM_CFLAGS) $(CZMQ_CFLAGS) $(ZMQ_CFLAGS) $(JANSSON_CFLAGS)
 master_cairn_master_LDADD = master/libmaster.la libframework/libcairn-httpd.la \
-	libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) $(JANSSON_LIBS) \
-	$(MICROHTTPD_LIBS) $(MSGPACK_LIBS) $(SQLITE_LIBS)
+	libframework/libcairn-httpc.la libframework/libcairn-util.la $(CZMQ_LIBS) $(ZMQ_LIBS) \
+	$(JANSSON_LIBS) $(MICROHTTPD_LIBS) $(MSGPACK_LIBS) $(SQLITE_LIBS)
 
 # The web UI (webui/): its files are embedded in cairn-master at build
 # time by webui/embed.sh (POSIX sh and od), so the master serves /ui/

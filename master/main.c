@@ -28,6 +28,7 @@
 
 #include "acl.h"
 #include "error.h"
+#include "files.h"
 #include "flags.h"
 #include "httpd.h"
 #include "log.h"
@@ -45,6 +46,7 @@ static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
 static char *s_log_level, *s_log;
 static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
 static char *s_curve_secret, *s_curve_allow_dir, *s_acl, *s_webui_dir, *s_zk;
+static char *s_agent_ca_file;
 static bool s_insecure;
 static int64_t s_max_message_size, s_max_tasks_per_launch, s_max_string_length;
 static int64_t s_max_connections_per_ip, s_max_pending_per_peer;
@@ -103,6 +105,10 @@ static const flag_t s_flags[] = {
       "Serve HTTPS with this PEM certificate (with --http-tls-key).", 0, 0 },
     { "http-tls-key", FLAG_STRING, &s_http_tls_key, NULL, "FILE",
       "The PEM private key of --http-tls-cert.", 0, 0 },
+    { "agent-ca-file", FLAG_STRING, &s_agent_ca_file, NULL, "FILE",
+      "CA certificates (PEM) that agents serving HTTPS (their --http-tls-cert) are verified "
+      "with when the master reads tasks' files from them for /tasks/files/browse and "
+      "/tasks/files/read (default: the system's CAs).", 0, 0 },
     { "curve-secret", FLAG_STRING, &s_curve_secret, NULL, "FILE",
       "The master's CURVE key pair (NAME.key_secret from cairn keygen): agents, frameworks "
       "and the CLI must then use CURVE (with --curve-allow-dir).", 0, 0 },
@@ -177,6 +183,7 @@ typedef struct {
     zhashx_t *cut_fds;          /* "fd" of connections cut, until reused */
     uint64_t connections_cut;   /* over --max-connections-per-ip */
     httpd_t *httpd;
+    files_t *files;             /* /tasks/files/...: reads forwarded to agents */
     zloop_t *loop;
     uint64_t subscribers[MAX_SUBSCRIBERS];      /* event streams */
     size_t nsubscribers;
@@ -1034,6 +1041,15 @@ s_get_task (restapi_call_t *call)
         restapi_error (call, errno == EEXIST ? 409 : 404, NULL, "%s", cairn_strerror_last ());
 }
 
+/*  GET /tasks/files/browse and /tasks/files/read: forwarded to the task's
+    agent off the loop (files.c). Reads, open like GET /tasks.           */
+static void
+s_get_task_files (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    files_serve (srv->files, srv->master, call, s_now ());
+}
+
 /*  The event feed: one JSON line per event, to every subscriber.          */
 
 static void
@@ -1151,6 +1167,8 @@ static const restapi_route_t s_routes[] = {
     { "GET", "/metrics", s_get_metrics },
     { "GET", "/events", s_get_events },
     { "GET", "/tasks", s_get_task },
+    { "GET", "/tasks/files/browse", s_get_task_files },
+    { "GET", "/tasks/files/read", s_get_task_files },
     { "POST", "/tasks/kill", s_post_kill },
     { "POST", "/agents/gone", s_post_gone },
     { "POST", "/agents/drain", s_post_drain },
@@ -1492,6 +1510,11 @@ main (int argc, char **argv)
     srv.loop = zloop_new ();
     zloop_reader (srv.loop, srv.router, s_on_router, &srv);
     zloop_reader (srv.loop, httpd_sock (srv.httpd), s_on_http, &srv);
+    if (!(srv.files = files_new (srv.loop, srv.httpd, s_agent_ca_file))) {
+        log_error ("%s", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
+    }
     if (srv.monitor)
         zloop_reader (srv.loop, srv.monitor, s_on_monitor, &srv);
     zmq_pollitem_t sigitem = { NULL, sigfd, ZMQ_POLLIN, 0 };
@@ -1518,6 +1541,7 @@ done:
         httpd_request_destroy (&job->req);
         free (job);
     }
+    files_destroy (&srv.files);
     zloop_destroy (&srv.loop);
     httpd_destroy (&srv.httpd);
     master_destroy (&srv.master);

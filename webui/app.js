@@ -29,6 +29,7 @@ const ui = {
     offset: 0,
     total: 0,
     details: null,              /* {id, framework_id, state} of the task shown */
+    log: null,                  /* {key, offset, text, decoder}: its output shown */
     scope: null,                /* {agent_id | framework_id, label}: the tasks shown */
     hostnames: new Map(),       /* agent id -> hostname, for the task table */
     fwnames: new Map(),         /* framework id -> name */
@@ -353,6 +354,59 @@ async function loadDetails() {
             dl.append(el('dt', {}, k), el('dd', {}, v));
     fillRows('task-history', (t.history || []).map((h) => el('tr', {},
         el('td', {}, time(h.time)), el('td', {}, h.state), el('td', {}, h.reason || ''))));
+    loadLog();
+}
+
+/* The shown task's output, read through the master (GET
+   ../tasks/files/read): the last LOG_MAX bytes at first, then from the
+   X-Cairn-Next-Offset of each read, so it follows a running task. */
+const LOG_MAX = 65536;
+
+async function loadLog() {
+    const d = ui.details;
+    if (!d)
+        return;
+    const file = $('task-log-file').value;
+    const key = d.framework_id + '/' + d.id + '/' + file;
+    if (!ui.log || ui.log.key !== key)
+        ui.log = { key, offset: -1, text: '', decoder: new TextDecoder() };
+    const log = ui.log;
+    const p = new URLSearchParams({ task_id: d.id, framework_id: d.framework_id, file });
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    try {
+        if (log.offset < 0) {
+            p.set('length', '0');
+            const r = await fetch('../tasks/files/read?' + p.toString(),
+                                  { cache: 'no-store', signal: ctl.signal });
+            const size = Number(r.headers.get('X-Cairn-File-Size') || 0);
+            log.offset = Math.max(0, size - LOG_MAX);
+        }
+        p.set('offset', String(log.offset));
+        p.set('length', String(LOG_MAX));
+        const r = await fetch('../tasks/files/read?' + p.toString(),
+                              { cache: 'no-store', signal: ctl.signal });
+        if (ui.log !== log)
+            return;
+        if (!r.ok) {
+            const body = await r.json().catch(() => null);
+            setText('task-log', '(' + r.status + (body && body.error ? ' ' + body.error : '')
+                                + ')');
+            return;
+        }
+        const data = await r.arrayBuffer();
+        if (ui.log !== log)
+            return;
+        const next = Number(r.headers.get('X-Cairn-Next-Offset'));
+        log.offset = Number.isFinite(next) && next >= log.offset ? next
+                                                                : log.offset + data.byteLength;
+        log.text = (log.text + log.decoder.decode(data, { stream: true })).slice(-LOG_MAX);
+        setText('task-log', log.text);
+    } catch (e) {
+        setText('task-log', '(cannot read the output: ' + (e && e.message ? e.message : e) + ')');
+    } finally {
+        clearTimeout(timer);
+    }
 }
 
 function showError(e) {
@@ -412,8 +466,15 @@ document.addEventListener('DOMContentLoaded', () => {
             ui.offset += PAGE;
         poll();
     });
+    $('task-log-file').addEventListener('change', () => {
+        ui.log = null;
+        setText('task-log', '');
+        loadLog();
+    });
     $('task-details-close').addEventListener('click', () => {
         ui.details = null;
+        ui.log = null;
+        setText('task-log', '');
         $('task-details').hidden = true;
     });
     $('task-kill').addEventListener('click', () => {

@@ -16,6 +16,7 @@ MASTER_TESTS = \
 	tests/integration/master-restart.sh \
 	tests/integration/master-launch.sh \
 	tests/integration/master-reconcile.sh \
-	tests/integration/master-min-allocatable.sh
+	tests/integration/master-min-allocatable.sh \
+	tests/integration/master-files.sh
 TESTS += $(MASTER_TESTS)
 EXTRA_DIST += $(MASTER_TESTS)

@@ -26,7 +26,7 @@ ok_or_bail $? "agent uiact-a registers"
 start_agent uiact-b --resources="cpus:2;mem:1024;ports:[31100-31199]"
 ok_or_bail $? "agent uiact-b registers"
 start_sched act --name=act-fw --task-prefix=act- --max-tasks=2 \
-    --task-resources="cpus:0.1;mem:32" --command='sleep 300'
+    --task-resources="cpus:0.1;mem:32" --command='echo ui-output-4242; exec sleep 300'
 wait_line 30 act '^status act-[0-9]+ TASK_RUNNING' 2
 ok_or_bail $? "2 tasks run"
 fw=$(sched_fwid act)
@@ -117,6 +117,11 @@ want=$(master_state | jq -r --arg a "$other" \
        '[.tasks[] | select(.agent_id == $a) | .id] | sort | join(" ")')
 got=$(grep -oP '<tr data-task="\K[^"]+' "$T/scope2.html" | sort | paste -sd' ')
 is "$got" "$want" "the table lists exactly the other agent's tasks ('$want'), not act-1"
+
+# A task's details show its output, read through the master.
+drive output "action=output&target=act-2"
+ok $? "act-2's details: the page runs"
+is "$(text output task-log)" "ui-output-4242" "they show what the task wrote to stdout"
 
 # Kill a task from its details.
 drive kill "action=kill&target=act-1&token=$TOKEN"

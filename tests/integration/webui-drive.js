@@ -4,6 +4,8 @@
  *   #action=drain|undrain|teardown|kill&target=ID[&token=T][&answer=no]
  *   #action=scope&target=AGENT_ID: clicks the agent's task count, which
  *   narrows the task table to that agent; done once the table shows it.
+ *   #action=output&target=TASK_ID: clicks the task's row; done once its
+ *   details show some of its output (read through the master).
  * types the token into the header's field, clicks the action's button
  * in the target's row (for kill: the task's row, then Kill task in its
  * details), then Confirm (or Cancel with answer=no), and marks
@@ -33,6 +35,14 @@ document.addEventListener('DOMContentLoaded', () => {
                 step = 4;
                 return;
             }
+            if (action === 'output') {
+                const row = document.querySelector('#tasks tr[data-task="' + CSS.escape(target) + '"]');
+                if (!row)
+                    return;
+                row.click();
+                step = 5;
+                return;
+            }
             if (action === 'kill') {
                 const row = document.querySelector('#tasks tr[data-task="' + CSS.escape(target) + '"]');
                 if (!row)
@@ -59,6 +69,11 @@ document.addEventListener('DOMContentLoaded', () => {
                 return;
             document.getElementById(p.get('answer') === 'no' ? 'confirm-no' : 'confirm-yes').click();
             step = 3;
+        } else if (step === 5) {
+            if (!document.getElementById('task-log').textContent)
+                return;
+            document.body.dataset.done = '1';
+            clearInterval(timer);
         } else if (step === 4) {
             if (document.getElementById('task-scope').hidden)
                 return;
