@@ -46,7 +46,7 @@ static char *s_ip, *s_advertise_ip, *s_work_dir, *s_weights, *s_min_allocatable;
 static char *s_log_level, *s_log;
 static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key;
 static char *s_curve_secret, *s_curve_allow_dir, *s_acl, *s_webui_dir, *s_zk;
-static char *s_agent_ca_file;
+static char *s_agent_ca_file, *s_cluster_name;
 static bool s_insecure;
 static int64_t s_max_message_size, s_max_tasks_per_launch, s_max_string_length;
 static int64_t s_max_connections_per_ip, s_max_pending_per_peer;
@@ -136,6 +136,8 @@ static const flag_t s_flags[] = {
     { "insecure", FLAG_BOOL, &s_insecure, NULL, NULL,
       "Allow a non-loopback --ip without credentials (anyone who can reach the ports "
       "controls the cluster).", 0, 0 },
+    { "cluster-name", FLAG_STRING, &s_cluster_name, "cairn", "NAME",
+      "A name for the cluster, shown by the web UI and in /state and /state/summary.", 0, 0 },
     { "webui-dir", FLAG_STRING, &s_webui_dir, NULL, "DIR",
       "Serve the web UI (/ui/) from the files in DIR, read on each request, instead of "
       "the copy built into the master (for working on the UI).", 0, 0 },
@@ -1050,6 +1052,26 @@ s_get_task_files (restapi_call_t *call)
     files_serve (srv->files, srv->master, call, s_now ());
 }
 
+/*  GET /offers[?framework_id=F][&agent_id=A][&offset=N][&limit=N]: one
+    page of the outstanding offers, oldest first.                         */
+static void
+s_get_offers (restapi_call_t *call)
+{
+    server_t *srv = call->arg;
+    const char *fw = restapi_query (call, "framework_id");
+    const char *agent = restapi_query (call, "agent_id");
+    size_t offset, limit;
+    if ((fw && !s_id_param (call, "framework_id")) || (agent && !s_id_param (call, "agent_id"))
+        || !s_count_param (call, "offset", 0, 1000000000, 0, &offset)
+        || !s_count_param (call, "limit", 1, TASKS_MAX_LIMIT, TASKS_DEFAULT_LIMIT, &limit))
+        return;
+    json_t *json = master_offers_json (srv->master, fw, agent, offset, limit, s_now ());
+    if (json)
+        restapi_reply (call, 200, json);
+    else
+        restapi_error (call, 404, NULL, "%s", cairn_strerror_last ());
+}
+
 /*  The event feed: one JSON line per event, to every subscriber.          */
 
 static void
@@ -1169,6 +1191,7 @@ static const restapi_route_t s_routes[] = {
     { "GET", "/tasks", s_get_task },
     { "GET", "/tasks/files/browse", s_get_task_files },
     { "GET", "/tasks/files/read", s_get_task_files },
+    { "GET", "/offers", s_get_offers },
     { "POST", "/tasks/kill", s_post_kill },
     { "POST", "/agents/gone", s_post_gone },
     { "POST", "/agents/drain", s_post_drain },
@@ -1472,6 +1495,7 @@ main (int argc, char **argv)
         .agent_reregister_timeout_ms = s_reregister_timeout_ms,
         .max_tasks_per_launch = s_max_tasks_per_launch,
         .max_string_length = s_max_string_length,
+        .cluster_name = s_cluster_name,
     };
     srv.master = master_new (&config);
     master_set_acl (srv.master, srv.acl);

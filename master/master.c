@@ -107,6 +107,18 @@ typedef struct {
     char *id;
 } peer_t;
 
+/*  A ring of samples for the UI's charts (master_summary_text), taken by
+    master_tick once per interval from the counters' deltas.             */
+typedef struct {
+    float allocation_ms[MASTER_SERIES_LEN];     /* mean run time */
+    float launch_rate[MASTER_SERIES_LEN];       /* tasks launched per second */
+    size_t head, count;                 /* next slot; samples held */
+    int64_t interval_ms;
+    int64_t next;                       /* when the next sample is due; 0: unset */
+    int64_t last;                       /* when the previous one was taken */
+    uint64_t runs, run_us, launched;    /* the counters then */
+} series_t;
+
 struct _master_t {
     master_config_t config;
     char *id;
@@ -134,9 +146,12 @@ struct _master_t {
     const acl_t *acl;                   /* NULL: everything allowed */
     const char *sender;                 /* principal of the message being
                                            handled (CURVE), NULL without */
+    char *cluster_name;
+    series_t series;
 };
 
 static void s_write_task (jsonw_t *w, const task_t *t);
+static void s_write_resources (jsonw_t *w, const char *key, const cairn_resources_t *r);
 static void s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now);
 static void s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary,
                                int64_t filters);
@@ -349,6 +364,11 @@ master_new (const master_config_t *config)
     self->id = ids_new ("m");
     self->http_address = xstrdup (config->http_address ? config->http_address : "");
     self->config.http_address = self->http_address;
+    self->cluster_name = xstrdup (config->cluster_name && *config->cluster_name
+                                  ? config->cluster_name : "cairn");
+    self->config.cluster_name = self->cluster_name;
+    self->series.interval_ms = config->series_interval_ms > 0 ? config->series_interval_ms
+                                                              : MASTER_SERIES_INTERVAL_MS;
     self->agents = zhashx_new ();
     zhashx_set_destructor (self->agents, s_agent_destructor);
     self->frameworks = zhashx_new ();
@@ -383,6 +403,7 @@ master_destroy (master_t **self_p)
         allocator_destroy (&self->allocator);
         free (self->http_address);
         free (self->ha);
+        free (self->cluster_name);
         free (self->id);
         free (self);
         *self_p = NULL;
@@ -1240,6 +1261,7 @@ s_handle_accept (master_t *self, framework_t *f, proto_accept_t *acc, int64_t no
         }
         cairn_resources_subtract (&left, t->resources);
         s_task_add (self, f, a, t, CAIRN_TASK_STAGING);
+        self->counters.tasks_launched++;
         proto_task_t *copy = proto_list_push (&run->u.run_tasks.tasks, sizeof (proto_task_t));
         proto_task_copy (copy, t);
     }
@@ -1858,6 +1880,69 @@ master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t 
     return s_jsonw_json (&w);
 }
 
+static int
+s_offer_cmp (const void *a, const void *b)
+{
+    const offer_t *x = *(offer_t *const *) a, *y = *(offer_t *const *) b;
+    if (x->created != y->created)
+        return x->created < y->created ? -1 : 1;
+    return strcmp (x->id, y->id);
+}
+
+json_t *
+master_offers_json (master_t *self, const char *framework_id, const char *agent_id,
+                    size_t offset, size_t limit, int64_t now)
+{
+    zhashx_t *table = self->offers;
+    if (framework_id) {
+        framework_t *f = zhashx_lookup (self->frameworks, framework_id);
+        if (!f) {
+            error_set (ENOENT, "framework %s is not known to the master", framework_id);
+            return NULL;
+        }
+        table = f->offers;
+    }
+    if (agent_id) {
+        agent_t *a = zhashx_lookup (self->agents, agent_id);
+        if (!a) {
+            error_set (ENOENT, "agent %s is not known to the master", agent_id);
+            return NULL;
+        }
+        if (!framework_id)
+            table = a->offers;
+    }
+    size_t n = 0;
+    const offer_t **found = xmalloc ((zhashx_size (table) + 1) * sizeof *found);
+    for (offer_t *o = zhashx_first (table); o; o = zhashx_next (table))
+        if (!agent_id || strcmp (o->agent_id, agent_id) == 0)
+            found[n++] = o;
+    qsort (found, n, sizeof *found, s_offer_cmp);
+    jsonw_t w;
+    jsonw_init (&w);
+    jsonw_object (&w);
+    jsonw_kint (&w, "total", (int64_t) n);
+    jsonw_kint (&w, "offset", (int64_t) offset);
+    jsonw_kint (&w, "limit", (int64_t) limit);
+    jsonw_key (&w, "offers");
+    jsonw_array (&w);
+    for (size_t i = offset; i < n && i - offset < limit; i++) {
+        const offer_t *o = found[i];
+        agent_t *a = zhashx_lookup (self->agents, o->agent_id);
+        jsonw_object (&w);
+        jsonw_kstring (&w, "id", o->id);
+        jsonw_kstring (&w, "framework_id", o->framework_id);
+        jsonw_kstring (&w, "agent_id", o->agent_id);
+        jsonw_kstring (&w, "hostname", a ? a->hostname : "");
+        s_write_resources (&w, "resources", &o->resources);
+        jsonw_kdouble (&w, "age_s", (double) (now - o->created) / 1000.0);
+        jsonw_end (&w, '}');
+    }
+    jsonw_end (&w, ']');
+    jsonw_end (&w, '}');
+    free (found);
+    return s_jsonw_json (&w);
+}
+
 void
 master_handle_invalid (master_t *self, const route_t *from, const proto_fault_t *fault)
 {
@@ -1900,9 +1985,45 @@ s_ping_phase (master_t *self)
     return interval - (int64_t) (frac * (double) interval);
 }
 
+/*  Takes a sample for the summary's series when one is due: the mean
+    allocation run time and the launch rate since the previous sample. A
+    loop that stalled past several intervals gives one sample over the
+    whole stall, not a run of zeros.                                      */
+static void
+s_series_sample (master_t *self, int64_t now)
+{
+    series_t *ser = &self->series;
+    if (ser->next == 0) {
+        ser->last = now;
+        ser->next = now + ser->interval_ms;
+        return;
+    }
+    if (now < ser->next)
+        return;
+    const master_counters_t *c = &self->counters;
+    uint64_t runs = c->allocation_runs - ser->runs;
+    double elapsed_s = (double) (now - ser->last) / 1000.0;
+    ser->allocation_ms[ser->head] = runs ? (float) ((double) (c->allocation_us_total - ser->run_us)
+                                                    / (double) runs / 1000.0) : 0.0f;
+    ser->launch_rate[ser->head] = elapsed_s > 0
+        ? (float) ((double) (c->tasks_launched - ser->launched) / elapsed_s) : 0.0f;
+    ser->head = (ser->head + 1) % MASTER_SERIES_LEN;
+    if (ser->count < MASTER_SERIES_LEN)
+        ser->count++;
+    ser->runs = c->allocation_runs;
+    ser->run_us = c->allocation_us_total;
+    ser->launched = c->tasks_launched;
+    ser->last = now;
+    /*  On a fixed grid while the loop keeps up, so that each sample
+        covers one interval give or take a tick.                         */
+    ser->next = now - ser->next < ser->interval_ms ? ser->next + ser->interval_ms
+                                                   : now + ser->interval_ms;
+}
+
 void
 master_tick (master_t *self, int64_t now)
 {
+    s_series_sample (self, now);
     int64_t timeout = self->config.ping_interval_ms * self->config.max_ping_misses;
     bool ping = now - self->last_ping >= self->config.ping_interval_ms;
     if (ping) {
@@ -2209,6 +2330,24 @@ s_write_agent (master_t *self, jsonw_t *w, agent_t *a, int64_t now)
         jsonw_kstring (w, "why_idle", why);
     jsonw_kint (w, "tasks", (int64_t) zhashx_size (a->tasks));
     jsonw_kdouble (w, "registered_s_ago", (double) (now - a->registered_at) / 1000.0);
+    jsonw_kdouble (w, "last_seen_s_ago", (double) (now - a->last_seen) / 1000.0);
+    /*  What its tasks use, from the latest samples the agent reported
+        (s_handle_usage): the sums over the tasks that have one.         */
+    size_t sampled = 0;
+    double cpu_seconds = 0;
+    int64_t mem_bytes = 0;
+    for (task_t *t = zhashx_first (a->tasks); t; t = zhashx_next (a->tasks))
+        if (t->has_usage) {
+            sampled++;
+            cpu_seconds += t->cpu_seconds;
+            mem_bytes += t->mem_bytes;
+        }
+    jsonw_key (w, "usage");
+    jsonw_object (w);
+    jsonw_kint (w, "tasks_sampled", (int64_t) sampled);
+    jsonw_kdouble (w, "cpu_seconds", cpu_seconds);
+    jsonw_kint (w, "mem_bytes", mem_bytes);
+    jsonw_end (w, '}');
     jsonw_end (w, '}');
     resources_fini (&offered);
     resources_fini (&free_res);
@@ -2329,6 +2468,7 @@ master_state_step (master_t *self, state_job_t *job, size_t budget)
             case PHASE_HEAD:
                 jsonw_object (w);
                 jsonw_kstring (w, "master_id", self->id);
+                jsonw_kstring (w, "cluster_name", self->cluster_name);
                 jsonw_kstring (w, "version", PACKAGE_VERSION);
                 jsonw_kstring (w, "http_address", self->http_address);
                 jsonw_kdouble (w, "uptime_s", (double) (job->now - self->started_at) / 1000.0);
@@ -2468,6 +2608,27 @@ master_state_json (master_t *self, int64_t now)
     return json;
 }
 
+/*  "series": the samples oldest first, each rounded to 3 decimals.       */
+static void
+s_write_series (master_t *self, jsonw_t *w)
+{
+    const series_t *ser = &self->series;
+    size_t first = (ser->head + MASTER_SERIES_LEN - ser->count) % MASTER_SERIES_LEN;
+    jsonw_key (w, "series");
+    jsonw_object (w);
+    jsonw_kdouble (w, "interval_s", (double) ser->interval_ms / 1000.0);
+    for (int which = 0; which < 2; which++) {
+        const float *v = which ? ser->launch_rate : ser->allocation_ms;
+        jsonw_key (w, which ? "launch_rate" : "allocation_ms");
+        jsonw_array (w);
+        for (size_t i = 0; i < ser->count; i++)
+            jsonw_double (w, round ((double) v[(first + i) % MASTER_SERIES_LEN] * 1000.0)
+                             / 1000.0);
+        jsonw_end (w, ']');
+    }
+    jsonw_end (w, '}');
+}
+
 /*  The counts an operator of a large cluster looks at first, cheap to
     build: no per-agent or per-task lists.                                */
 char *
@@ -2495,6 +2656,7 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
     jsonw_init (&w);
     jsonw_object (&w);
     jsonw_kstring (&w, "master_id", self->id);
+    jsonw_kstring (&w, "cluster_name", self->cluster_name);
     jsonw_kstring (&w, "version", PACKAGE_VERSION);
     jsonw_kdouble (&w, "uptime_s", (double) (now - self->started_at) / 1000.0);
     if (self->ha)
@@ -2529,6 +2691,8 @@ master_summary_text (master_t *self, int64_t now, size_t *size)
             jsonw_kint (&w, cairn_task_state_name (st), counts[st]);
     jsonw_end (&w, '}');
     jsonw_kint (&w, "offers", (int64_t) zhashx_size (self->offers));
+    jsonw_kint (&w, "tasks_launched", (int64_t) self->counters.tasks_launched);
+    s_write_series (self, &w);
     jsonw_end (&w, '}');
     resources_fini (&total);
     resources_fini (&used);
@@ -2599,6 +2763,9 @@ master_metrics_text (master_t *self, int64_t now, size_t *size)
     fprintf (f, "# HELP cairn_master_offers_total Offers made since the master started.\n"
                 "# TYPE cairn_master_offers_total counter\n"
                 "cairn_master_offers_total %" PRIu64 "\n", self->counters.offers_made);
+    fprintf (f, "# HELP cairn_master_tasks_launched_total Tasks sent to agents to run.\n"
+                "# TYPE cairn_master_tasks_launched_total counter\n"
+                "cairn_master_tasks_launched_total %" PRIu64 "\n", self->counters.tasks_launched);
     fprintf (f, "# HELP cairn_master_allocation_runs_total Allocation runs.\n"
                 "# TYPE cairn_master_allocation_runs_total counter\n"
                 "cairn_master_allocation_runs_total %" PRIu64 "\n", self->counters.allocation_runs);

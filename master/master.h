@@ -35,7 +35,16 @@ typedef struct {
     int64_t max_tasks_per_launch;       /* 0: the codec's PROTO_MAX_TASKS */
     int64_t max_string_length;          /* a task's command, argv, env and
                                            label values; 0: the codec's */
+    const char *cluster_name;           /* shown by the UI; NULL: "cairn" */
+    int64_t series_interval_ms;         /* between samples of /state/summary's
+                                           "series"; 0: MASTER_SERIES_INTERVAL_MS */
 } master_config_t;
+
+/*  /state/summary keeps MASTER_SERIES_LEN samples, one per interval, of
+    the mean allocation run time and of the launch rate: the last five
+    minutes by default, so charts drawn from it survive a page reload.    */
+#define MASTER_SERIES_INTERVAL_MS 5000
+#define MASTER_SERIES_LEN 60
 
 typedef enum {
     AGENT_ACTIVE,
@@ -106,6 +115,14 @@ typedef struct {
     "tasks": [...]}, each task as in /state. Caller decrefs.             */
 json_t *master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t now_ms);
 
+/*  One page of the outstanding offers, oldest first, of one framework
+    (framework_id not NULL) and/or on one agent (agent_id not NULL):
+    {"total", "offset", "limit", "offers": [{"id", "framework_id",
+    "agent_id", "hostname", "resources", "age_s"}]}. NULL with ENOENT for
+    an unknown framework or agent. Caller decrefs.                        */
+json_t *master_offers_json (master_t *self, const char *framework_id, const char *agent_id,
+                            size_t offset, size_t limit, int64_t now_ms);
+
 /*  The operator's event feed: fn gets one JSON line (with its newline) per
     event (TASK_ADDED, TASK_UPDATED, AGENT_ADDED, AGENT_UPDATED,
     AGENT_REMOVED, FRAMEWORK_ADDED, FRAMEWORK_UPDATED, FRAMEWORK_REMOVED)
@@ -159,7 +176,8 @@ void master_state_job_destroy (state_job_t **job_p);
 /*  The whole of /state at once, as text or parsed (tests, small use).    */
 char *master_state_text (master_t *self, int64_t now_ms, size_t *size);
 json_t *master_state_json (master_t *self, int64_t now_ms);
-/*  /state/summary: counts, resources, frameworks without task lists.     */
+/*  /state/summary: cluster name, counts, resources, frameworks without
+    task lists, and the recent samples ("series") for the UI's charts.    */
 char *master_summary_text (master_t *self, int64_t now_ms, size_t *size);
 /*  /agents: {"agents": [...]}, each agent as in /state (no tasks).        */
 char *master_agents_text (master_t *self, int64_t now_ms, size_t *size);
@@ -177,6 +195,7 @@ typedef struct {
     uint64_t allocation_runs;
     int64_t last_allocation_us;
     uint64_t allocation_us_total;       /* all runs together */
+    uint64_t tasks_launched;            /* accepted into an offer and sent */
 } master_counters_t;
 master_counters_t *master_counters (master_t *self);
 

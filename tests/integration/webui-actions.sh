@@ -121,7 +121,7 @@ is "$got" "$want" "the table lists exactly the other agent's tasks ('$want'), no
 # A task's details show its output, read through the master.
 drive output "action=output&target=act-2"
 ok $? "act-2's details: the page runs"
-is "$(text output task-log)" "ui-output-4242" "they show what the task wrote to stdout"
+is "$(text output log-text)" "ui-output-4242" "they show what the task wrote to stdout"
 
 # Kill a task from its details.
 drive kill "action=kill&target=act-1&token=$TOKEN"

@@ -70,7 +70,7 @@ document.addEventListener('DOMContentLoaded', () => {
             document.getElementById(p.get('answer') === 'no' ? 'confirm-no' : 'confirm-yes').click();
             step = 3;
         } else if (step === 5) {
-            if (!document.getElementById('task-log').textContent)
+            if (!document.getElementById('log-text').textContent)
                 return;
             document.body.dataset.done = '1';
             clearInterval(timer);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # The master's web UI and the endpoint it pages tasks with: the embedded
 # files under /ui/ with their content types and security headers,
-# --webui-dir, and GET /tasks with filters, paging and errors.
+# --webui-dir, GET /tasks with filters, paging and errors, and what the
+# UI's views read besides: the cluster's name, the series behind the
+# overview's charts, agents' usage and GET /offers.
 . "${CAIRN_SRCDIR:-.}/tests/lib.sh"
 
 CSP="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -19,7 +21,7 @@ fetch () {
         "http://${3:-$MASTER_HTTP}/$1"
 }
 
-start_master --allocation-interval=100ms
+start_master --allocation-interval=100ms --cluster-name=webui-test
 ok $? "master starts"
 start_agent agent1 --resources="cpus:2;mem:1024;ports:[31000-31099]"
 ok $? "agent1 registers"
@@ -101,6 +103,8 @@ code=$(fetch "ui/extra.txt" embtxt)
 is "$code" "404" "but not by the master with the embedded copy"
 code=$(fetch "ui/nothere.js" devmissing "$DEV_HTTP")
 is "$code" "404" "--webui-dir: a missing file is 404"
+is "$(http_get "http://$DEV_HTTP/state/summary" | jq -r .cluster_name)" "cairn" \
+    "without --cluster-name the cluster is called cairn"
 kill -TERM "$PID_devmaster"
 wait "$PID_devmaster"
 is "$?" "0" "the --webui-dir master stops cleanly"
@@ -205,6 +209,35 @@ is "$(jq -c '[.agents[].hostname] | sort' <<<"$agents")" '["agent1","agent2"]' \
     "/agents lists both agents"
 summary=$(http_get "http://$MASTER_HTTP/state/summary")
 is "$(jq '.offered | has("cpus")' <<<"$summary")" "true" "/state/summary has offered resources"
+is "$(jq -r .cluster_name <<<"$summary")" "webui-test" "/state/summary has --cluster-name"
+is "$(jq -r .cluster_name <<<"$state")" "webui-test" "/state has --cluster-name"
+is "$(jq .tasks_launched <<<"$summary")" "7" "/state/summary counts 7 tasks launched"
+like "$(http_get "http://$MASTER_HTTP/metrics")" 'cairn_master_tasks_launched_total 7' \
+    "/metrics counts 7 tasks launched"
+is "$(jq -r '.agents[] | select(.hostname == "agent1") | .usage | has("mem_bytes") and has("cpu_seconds") and (.tasks_sampled | type == "number")' \
+      <<<"$agents")" "true" "/agents: an agent's usage (sums of its tasks' samples)"
+is "$(jq -r '[.agents[].last_seen_s_ago | select(. >= 0 and . < 30)] | length' <<<"$agents")" "2" \
+    "/agents: each agent was last seen within 30 s"
+
+# The charts' series: one sample per interval_s, of the mean allocation
+# run time and the launch rate. The 7 launches happened in the first
+# samples, so rate x interval adds up to them (each sample covers one
+# interval give or take a 250 ms tick).
+series () { http_get "http://$MASTER_HTTP/state/summary" | jq -c .series; }
+launched_in_series () {
+    [ "$(series | jq '[.launch_rate[]] | add // 0 | . * 5 >= 6.5')" = true ]
+}
+wait_for 30 launched_in_series
+ok $? "series: the launch rates add up to the 7 launches"
+s=$(series)
+is "$(jq .interval_s <<<"$s")" "5" "series: one sample every 5 s"
+is "$(jq '[.launch_rate[]] | add * 5 <= 7.5' <<<"$s")" "true" "series: and no more than 7 launches"
+is "$(jq '(.allocation_ms | length) == (.launch_rate | length)' <<<"$s")" "true" \
+    "series: as many allocation_ms samples as launch_rate ones"
+is "$(jq '[.allocation_ms[] | select(. > 0)] | length > 0' <<<"$s")" "true" \
+    "series: allocation runs (every 100 ms) take some time"
+is "$(jq '[.allocation_ms[] | select(. < 0 or . > 10000)] | length' <<<"$s")" "0" \
+    "series: allocation_ms values are in milliseconds"
 
 # --- why is this not running -------------------------------------------
 # fw_field FWID JQ: a field of a framework's entry in /state/summary.
@@ -263,6 +296,44 @@ isnt_draining () { [ "$(agent_field agent2 .why_idle)" != "draining" ]; }
 wait_for 10 isnt_draining
 ok $? "/agents: agent2's why_idle no longer says draining"
 
+# --- GET /offers: a framework's outstanding offers ----------------------
+start_sched hold --name=hold --hold
+wait_line 30 hold '^held ' 2
+ok $? "hold keeps an offer of each agent unanswered"
+hold_fw=$(sched_fwid hold)
+holds () { [ "$(http_get "http://$MASTER_HTTP/offers?framework_id=$hold_fw" | jq .total)" = 2 ]; }
+wait_for 10 holds
+offers=$(http_get "http://$MASTER_HTTP/offers?framework_id=$hold_fw")
+held=$(grep -c '^held ' "$T/hold.log")
+is "$(jq .total <<<"$offers")" "$held" "/offers?framework_id: as many offers as hold holds ($held)"
+is "$(jq -c '[.offers[].id] | sort' <<<"$offers")" \
+   "$(grep '^held ' "$T/hold.log" | awk '{print $2}' | jq -Rsc 'split("\n") | map(select(length > 0)) | sort')" \
+   "/offers?framework_id: the offers hold holds"
+is "$(jq -r '[.offers[].framework_id] | unique | join(",")' <<<"$offers")" "$hold_fw" \
+    "/offers?framework_id: only hold's"
+is "$(jq -r '[.offers[].hostname] - ["agent1", "agent2"] | length' <<<"$offers")" "0" \
+    "/offers: each names its agent's hostname"
+is "$(jq '[.offers[] | select(.age_s >= 0 and (.resources.cpus | type == "number"))] | length' \
+      <<<"$offers")" "$held" "/offers: each has an age and resources"
+is "$(fw_field "$hold_fw" .offers)" "$held" "/offers agrees with the summary's offer count"
+o_aid=$(jq -r '.offers[0].agent_id' <<<"$offers")
+is "$(http_get "http://$MASTER_HTTP/offers?framework_id=$hold_fw&agent_id=$o_aid" \
+      | jq -r '[.offers[].agent_id] | unique | join(",")')" "$o_aid" \
+    "/offers?framework_id&agent_id: only that agent's"
+is "$(http_get "http://$MASTER_HTTP/offers?framework_id=$web_fw" | jq .total)" "0" \
+    "/offers: web, suppressed, holds none"
+is "$(http_get "http://$MASTER_HTTP/offers?framework_id=$hold_fw&limit=1" | jq '.offers | length')" \
+    "1" "/offers: limit=1 gives one"
+code=$(fetch "offers?framework_id=f-no-such-framework" nofw)
+is "$code" "404" "/offers for an unknown framework is 404"
+code=$(fetch "offers?framework_id=bad%20id" badfw)
+is "$code" "400" "/offers with a malformed framework_id is 400"
+is "$(jq -r .field "$T/badfw.body")" "framework_id" "naming framework_id"
+code=$(fetch "offers?limit=0" badlimit)
+is "$code" "400" "/offers?limit=0 is 400"
+
+sched_cmd hold "stop teardown"
+sched_wait hold
 sched_cmd decl "stop teardown"
 sched_cmd web "stop teardown"
 sched_cmd batch "stop teardown"

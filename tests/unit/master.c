@@ -1960,6 +1960,117 @@ test_why_not_offered (void)
     cairn_resources_destroy (&min);
 }
 
+/*  What the web UI reads besides /state: the cluster's name, the series
+    of samples behind the overview's charts, a framework's or an agent's
+    outstanding offers (GET /offers).                                    */
+static void
+test_ui_views (void)
+{
+    int64_t now = T0;
+    master_config_t config = s_config ();
+    cluster_t *c = s_cluster_new (&config);
+    json_t *sum = s_summary (c->m, now);
+    is (s_state_str (sum, "cluster_name"), "cairn", "ui: the cluster is called cairn by default");
+    json_decref (sum);
+    s_cluster_destroy (&c);
+
+    config.cluster_name = "prod-east";
+    config.series_interval_ms = 1000;
+    c = s_cluster_new (&config);
+    sum = s_summary (c->m, now);
+    is (s_state_str (sum, "cluster_name"), "prod-east", "ui: --cluster-name shows in the summary");
+    json_t *series = json_object_get (sum, "series");
+    cmp_int (json_array_size (json_object_get (series, "launch_rate")), 0,
+             "ui: no sample before the first interval");
+    ok (json_number_value (json_object_get (series, "interval_s")) == 1.0,
+        "ui: the series says its interval");
+    json_decref (sum);
+    json_t *state = master_state_json (c->m, now);
+    is (s_state_str (state, "cluster_name"), "prod-east", "ui: and in /state");
+    json_decref (state);
+
+    /*  Offers: two agents, each offered to the one framework.            */
+    size_t a = s_add_agent (c, "cpus:2;mem:1024", now);
+    size_t b = s_add_agent (c, "cpus:2;mem:1024", now);
+    size_t f = s_add_framework (c, "offers", "*", now);
+    master_tick (c->m, now);            /* the series starts here */
+    s_drain (c->m);
+    ok (s_launch (c, f, a, "u1", "cpus:1;mem:100", 0, now + 100), "ui: u1 is launched");
+    outmsg_t *out = s_allocate (c->m, now + 200);
+    cmp_int (s_count (out, &c->fw[f], PROTO_OFFERS), 1, "ui: the framework is offered again");
+    outmsg_destroy_list (&out);
+    json_t *offers = master_offers_json (c->m, c->fw_id[f], NULL, 0, 10, now + 700);
+    cmp_int (json_integer_value (json_object_get (offers, "total")), 2,
+             "ui: the framework holds 2 offers");
+    json_t *first = json_array_get (json_object_get (offers, "offers"), 0);
+    /*  b's offer dates from u1's allocation (now + 100), a's remainder
+        from the next one: oldest first.                                   */
+    is (s_state_str (first, "agent_id"), c->agent_id[b], "ui: the oldest offer comes first");
+    ok (first && json_number_value (json_object_get (first, "age_s")) == 0.6,
+        "ui: an offer says its age");
+    is (s_state_str (first, "hostname"), "host1", "ui: and its agent's hostname");
+    ok (json_object_get (json_object_get (first, "resources"), "cpus") != NULL,
+        "ui: and its resources");
+    json_decref (offers);
+    offers = master_offers_json (c->m, c->fw_id[f], c->agent_id[b], 0, 10, now + 700);
+    cmp_int (json_integer_value (json_object_get (offers, "total")), 1,
+             "ui: one of them on agent b");
+    is (s_state_str (json_array_get (json_object_get (offers, "offers"), 0), "agent_id"),
+        c->agent_id[b], "ui: the one on agent b");
+    json_decref (offers);
+    offers = master_offers_json (c->m, NULL, NULL, 1, 1, now + 700);
+    cmp_int (json_array_size (json_object_get (offers, "offers")), 1,
+             "ui: offset=1&limit=1 gives one offer");
+    cmp_int (json_integer_value (json_object_get (offers, "total")), 2, "ui: of 2");
+    json_decref (offers);
+    errno = 0;
+    ok (master_offers_json (c->m, "no-such-framework", NULL, 0, 10, now) == NULL
+        && errno == ENOENT, "ui: an unknown framework's offers: ENOENT");
+    ok (master_offers_json (c->m, NULL, "no-such-agent", 0, 10, now) == NULL && errno == ENOENT,
+        "ui: an unknown agent's offers: ENOENT");
+
+    /*  One task launched in the first second, none in the next.         */
+    master_tick (c->m, now + 500);
+    master_tick (c->m, now + 1000);
+    master_tick (c->m, now + 1500);
+    master_tick (c->m, now + 2000);
+    s_drain (c->m);
+    sum = s_summary (c->m, now + 2000);
+    series = json_object_get (sum, "series");
+    json_t *rate = json_object_get (series, "launch_rate");
+    cmp_int (json_array_size (rate), 2, "ui: two samples after two intervals");
+    ok (json_number_value (json_array_get (rate, 0)) == 1.0
+        && json_number_value (json_array_get (rate, 1)) == 0.0,
+        "ui: launch_rate is 1/s then 0/s");
+    cmp_int (json_array_size (json_object_get (series, "allocation_ms")), 2,
+             "ui: as many allocation_ms samples");
+    ok (json_number_value (json_array_get (json_object_get (series, "allocation_ms"), 1)) == 0.0,
+        "ui: no allocation run in the second interval: 0 ms");
+    cmp_int (json_integer_value (json_object_get (sum, "tasks_launched")), 1,
+             "ui: the summary counts 1 task launched");
+    json_decref (sum);
+    for (int i = 3; i < 3 + MASTER_SERIES_LEN + 10; i++)
+        master_tick (c->m, now + i * 1000);
+    s_drain (c->m);
+    sum = s_summary (c->m, now + 100000);
+    cmp_int (json_array_size (json_object_get (json_object_get (sum, "series"), "launch_rate")),
+             MASTER_SERIES_LEN, "ui: the series keeps the last MASTER_SERIES_LEN samples");
+    json_decref (sum);
+
+    /*  An agent's entry says when it was last heard from and what its
+        tasks use (here: no sample yet).                                  */
+    size_t size;
+    char *text = master_agents_text (c->m, now + 100000, &size);
+    json_t *agents = json_loadb (text, size, 0, NULL);
+    free (text);
+    json_t *ag = json_array_get (json_object_get (agents, "agents"), 0);
+    ok (json_number_value (json_object_get (ag, "last_seen_s_ago")) > 0, "ui: last_seen_s_ago");
+    ok (json_is_integer (json_object_get (json_object_get (ag, "usage"), "tasks_sampled")),
+        "ui: an agent's usage counts the tasks sampled");
+    json_decref (agents);
+    s_cluster_destroy (&c);
+}
+
 int
 main (void)
 {
@@ -1980,6 +2091,7 @@ main (void)
     test_registration_corners ();
     test_agent_returns_corners ();
     test_why_not_offered ();
+    test_ui_views ();
     cmp_int (s_codec_refusals, 0, "every message in and out is one the codec accepts");
     return done_testing ();
 }
