@@ -47,8 +47,9 @@ static const cli_command_t s_commands[] = {
 #define NCOMMANDS (sizeof s_commands / sizeof s_commands[0])
 
 static const flag_t s_flags[] = {
-    { "master", FLAG_STRING, &s_master, "127.0.0.1:5050", "HOST:PORT",
-      "The master's endpoint (also $CAIRN_MASTER).", 0, 0 },
+    { "master", FLAG_STRING, &s_master, "127.0.0.1:5050", "HOST:PORT|zk://HOSTS/PATH",
+      "The master's endpoint, or the ZooKeeper ensemble and path of masters run with --zk "
+      "(the leader is found there) (also $CAIRN_MASTER).", 0, 0 },
     { "json", FLAG_BOOL, &s_json, NULL, NULL, "Print JSON instead of tables.", 0, 0 },
     { "timeout", FLAG_DURATION, &s_timeout_ms, "5s", "DURATION",
       "How long to wait for the master and other endpoints.", 1, 3600000 },

@@ -13,6 +13,7 @@
 #include "httpc.h"
 #include "proto.h"
 #include "transport.h"
+#include "zk.h"
 
 cli_options_t cli;
 
@@ -59,6 +60,12 @@ cli_set_curve (const char *master_public_key, const char *curve_cert)
 char *
 cli_master_http (void)
 {
+    if (zk_url_is (cli.master)) {
+        char *http = zk_find_leader (cli.master, "http", (int) cli.timeout_ms);
+        if (!http)
+            fprintf (stderr, "cairn: --master: %s\n", cairn_strerror_last ());
+        return http;
+    }
     char *endpoint = transport_endpoint (cli.master);
     if (!endpoint) {
         fprintf (stderr, "cairn: --master: %s\n", cairn_strerror_last ());

@@ -562,7 +562,8 @@ s_standby_read (server_t *srv, zsock_t *sock)
         if (transport_recv_from (sock, true, &route, user_id, &src_fd, 0, &msg, &fault) == 0)
             break;
         if (msg && route.size
-            && (msg->type == PROTO_AGENT_REGISTER || msg->type == PROTO_FRAMEWORK_REGISTER)) {
+            && (msg->type == PROTO_AGENT_REGISTER || msg->type == PROTO_FRAMEWORK_REGISTER
+                || msg->type == PROTO_INFO_REQUEST)) {
             char *address = zk_leader_field (srv->zk, "address");
             proto_msg_t *reply = proto_error_new ("not-leader", 0,
                                                   "this master (%s) is a standby; the leading "

@@ -56,8 +56,9 @@ static bool s_quiet;
 static int64_t s_connect_ms, s_progress_ms, s_tail_lines;
 
 static const flag_t s_run_flags[] = {
-    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT", "The master's endpoint (required).",
-      0, 0 },
+    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT|zk://HOSTS/PATH",
+      "The master's endpoint (required), or the ZooKeeper ensemble and path of masters run "
+      "with --zk (the framework follows the leader).", 0, 0 },
     { "output", FLAG_STRING, &s_output, NULL, "DIR",
       "Collect each task's stdout and stderr as DIR/JOB/INDEX.stdout and .stderr.", 0, 0 },
     { "quiet", FLAG_BOOL, &s_quiet, NULL, NULL, "No progress, only the summary.", 0, 0 },

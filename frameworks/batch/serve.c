@@ -84,8 +84,9 @@ static char *s_http_token_file, *s_http_tls_cert, *s_http_tls_key, *s_ca_file;
 static int64_t s_api_port, s_failover_ms, s_unknown_grace_ms;
 
 static const flag_t s_flags[] = {
-    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT", "The master's endpoint (required).",
-      0, 0 },
+    { "master", FLAG_STRING, &s_master, NULL, "HOST:PORT|zk://HOSTS/PATH",
+      "The master's endpoint (required), or the ZooKeeper ensemble and path of masters run "
+      "with --zk (the framework follows the leader).", 0, 0 },
     { "state-dir", FLAG_STRING, &s_state_dir, NULL, "DIR",
       "Directory of the durable queue, batch.db (required).", 0, 0 },
     { "api-ip", FLAG_STRING, &s_api_ip, "127.0.0.1", "ADDR", "Address of the REST API.", 0, 0 },

@@ -30,6 +30,7 @@
 #include "service.h"
 #include "svcdb.h"
 #include "transport.h"
+#include "zk.h"
 #include "util.h"
 
 #define TICK_MS 250
@@ -43,8 +44,9 @@ static int64_t s_api_port, s_failover_ms, s_unreachable_ms, s_rollback_after, s_
 static int64_t s_reconcile_ms, s_max_deployments, s_max_versions;
 
 static const flag_t s_flags[] = {
-    { "master", FLAG_STRING, &s_master, "127.0.0.1:5050", "HOST:PORT",
-      "The master's endpoint.", 0, 0 },
+    { "master", FLAG_STRING, &s_master, "127.0.0.1:5050", "HOST:PORT|zk://HOSTS/PATH",
+      "The master's endpoint, or the ZooKeeper ensemble and path of masters run with --zk "
+      "(the framework follows the leader).", 0, 0 },
     { "state-dir", FLAG_STRING, &s_state_dir, "/var/lib/cairn/service", "DIR",
       "Directory for the durable state (service.db): apps, versions, deployments, tasks, the "
       "framework id.", 0, 0 },
@@ -349,13 +351,16 @@ main (int argc, char **argv)
         srv.exit_code = 2;
         goto done;
     }
-    char *endpoint = transport_endpoint (s_master);
-    if (!endpoint) {
+    char *endpoint = zk_url_is (s_master) ? NULL : transport_endpoint (s_master);
+    char *zk_hosts = NULL, *zk_root = NULL;
+    if (zk_url_is (s_master) ? zk_url_parse (s_master, &zk_hosts, &zk_root) < 0 : !endpoint) {
         fprintf (stderr, "cairn-service: --master: %s\n", cairn_strerror_last ());
         srv.exit_code = 2;
         goto done;
     }
     free (endpoint);
+    free (zk_hosts);
+    free (zk_root);
     if (util_mkdir_p (s_state_dir, 0700) < 0) {
         log_error ("%s", cairn_strerror_last ());
         goto done;

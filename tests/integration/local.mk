@@ -20,3 +20,10 @@ MASTER_TESTS = \
 	tests/integration/master-files.sh
 TESTS += $(MASTER_TESTS)
 EXTRA_DIST += $(MASTER_TESTS)
+
+# Master high availability: each starts a ZooKeeper ensemble (tests/zk.sh).
+HA_TESTS = \
+	tests/integration/ha-failover.sh \
+	tests/integration/ha-partition.sh
+TESTS += $(HA_TESTS)
+EXTRA_DIST += $(HA_TESTS) tests/zk.sh
