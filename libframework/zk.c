@@ -87,19 +87,23 @@ zk_url_parse (const char *url, char **hosts, char **path)
         return error_set (EINVAL, "'%s' names no path (zk://HOST:PORT,.../PATH)", url);
     /*  Each host is HOST:PORT with a numeric port.                       */
     char *list = xstrndup (h, (size_t) (slash - h));
-    char *copy = xstrdup (list), *save = NULL;
-    for (char *tok = strtok_r (copy, ",", &save); tok; tok = strtok_r (NULL, ",", &save)) {
+    for (const char *p = list;;) {
+        const char *comma = strchr (p, ',');
+        char *tok = xstrndup (p, comma ? (size_t) (comma - p) : strlen (p));
         char *colon = strrchr (tok, ':');
         char *end = NULL;
         long port = colon ? strtol (colon + 1, &end, 10) : 0;
         if (!colon || colon == tok || !end || *end || port < 1 || port > 65535) {
             error_set (EINVAL, "'%s': '%s' is not HOST:PORT", url, tok);
-            free (copy);
+            free (tok);
             free (list);
             return -1;
         }
+        free (tok);
+        if (!comma)
+            break;
+        p = comma + 1;
     }
-    free (copy);
     for (size_t i = 1; i < plen; i++)
         if (slash[i] == '/' && slash[i - 1] == '/') {
             free (list);

@@ -18,7 +18,7 @@ EXTRA_DIST += tests/tap.h build-aux/tap-driver.sh
 UNIT_TESTS = tests/unit/resources tests/unit/codec tests/unit/flags tests/unit/httpd \
 	tests/unit/master tests/unit/agent tests/unit/registry tests/unit/health \
 	tests/unit/checkpoint tests/unit/fetcher tests/unit/isolator tests/unit/restapi \
-	tests/unit/launcher tests/unit/util tests/unit/log tests/unit/driver
+	tests/unit/launcher tests/unit/util tests/unit/log tests/unit/driver tests/unit/zk
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 
@@ -34,6 +34,10 @@ tests_unit_log_LDADD = $(TEST_UNIT_LIBS)
 tests_unit_util_SOURCES = tests/unit/util.c
 tests_unit_util_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_unit_util_LDADD = $(TEST_UNIT_LIBS)
+
+tests_unit_zk_SOURCES = tests/unit/zk.c
+tests_unit_zk_CFLAGS = $(TEST_UNIT_CFLAGS)
+tests_unit_zk_LDADD = $(TEST_UNIT_LIBS)
 
 tests_unit_resources_SOURCES = tests/unit/resources.c
 tests_unit_resources_CFLAGS = $(TEST_UNIT_CFLAGS)
@@ -148,7 +152,8 @@ tests_bench_codec_SOURCES = tests/bench/codec.c
 tests_bench_codec_CFLAGS = $(TEST_UNIT_CFLAGS)
 tests_bench_codec_LDADD = $(TEST_UNIT_LIBS)
 CLEANFILES += $(EXTRA_PROGRAMS)
-EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh tests/bench/scale.sh tests/bench/plot.sh
+EXTRA_DIST += tests/bench/run.sh tests/bench/e2e.sh tests/bench/scale.sh tests/bench/plot.sh \
+	tests/bench/failover.sh
 
 bench: all $(EXTRA_PROGRAMS) $(check_PROGRAMS)
 	CAIRN_BUILDDIR=$(abs_top_builddir) CAIRN_SRCDIR=$(abs_top_srcdir) \

@@ -35,6 +35,8 @@ benches=(
     "e2e|bash $S/tests/bench/e2e.sh"
     "scale|bash $S/tests/bench/scale.sh"
 )
+# Master failover with ZooKeeper (needs Java and the server jar).
+benches+=("failover|bash $S/tests/bench/failover.sh")
 # The batch framework's benchmark, when it is there.
 if [ -f "$S/tests/bench/batch.sh" ]; then
     benches+=("batch|bash $S/tests/bench/batch.sh")
