@@ -61,6 +61,7 @@ struct _zk_t {
     size_t ncand;
     bool retry;                 /* a read or write failed: redo it */
     int64_t last_hb;
+    int64_t last_warned;        /* about an unreachable ensemble */
 };
 
 bool
@@ -536,6 +537,14 @@ zk_tick (zk_t *self, int64_t now)
 {
     if (!self->zh)
         return;
+    /*  The client retries quietly: say when no server has answered for
+        longer than the session timeout, every 30 s.                      */
+    int64_t off = zk_disconnected_ms (self, now);
+    if (off > zk_session_timeout (self) && now - self->last_warned >= 30000) {
+        log_warn ("no ZooKeeper server of %s has answered for %" PRId64 " s", self->hosts,
+                  off / 1000);
+        self->last_warned = now;
+    }
     if (self->retry && zk_connected (self))
         s_wake (self);
     if (!self->candidate || !self->own_node)

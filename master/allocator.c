@@ -218,6 +218,12 @@ s_weight (allocator_t *self, const char *role)
     return w ? *w : 1.0;
 }
 
+double
+allocator_weight (allocator_t *self, const char *role)
+{
+    return s_weight (self, role);
+}
+
 static double
 s_share (allocator_t *self, a_framework_t *f)
 {

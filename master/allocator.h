@@ -32,6 +32,8 @@ void allocator_destroy (allocator_t **self_p);
 
 /*  Role weights (default 1). Returns -1 for a weight <= 0.                */
 int allocator_set_weight (allocator_t *self, const char *role, double weight);
+/*  A role's weight (1 unless set).                                        */
+double allocator_weight (allocator_t *self, const char *role);
 
 void allocator_add_agent (allocator_t *self, const char *agent_id,
                           const cairn_resources_t *total);

@@ -398,6 +398,7 @@ s_flush (server_t *srv)
     acting at once.                                                       */
 
 static int s_on_router (zloop_t *loop, zsock_t *sock, void *arg);
+static int s_apply_weights (master_t *master, const char *text);
 
 static bool
 s_acting (server_t *srv)
@@ -462,6 +463,15 @@ s_promote (server_t *srv, int64_t now)
         return -1;
     }
     master_set_registry (srv->master, srv->registry);
+    /*  Its own --weights are recorded for the masters after it; without,
+        it takes those recorded.                                          */
+    char *stored = NULL;
+    bool mine = s_weights && *s_weights;
+    if (registry_weights (srv->registry, mine ? s_weights : NULL, &stored) < 0)
+        log_warn ("role weights: %s", cairn_strerror_last ());
+    else if (stored && s_apply_weights (srv->master, stored) == 0)
+        log_info ("role weights from the registry: %s", stored);
+    free (stored);
     if (master_recover (srv->master, now) < 0) {
         log_error ("elected, but cannot read the registry in ZooKeeper: %s",
                    cairn_strerror_last ());

@@ -2374,6 +2374,7 @@ s_write_framework (master_t *self, jsonw_t *w, framework_t *f, bool summary, int
     jsonw_kstring (w, "id", f->id);
     jsonw_kstring (w, "name", f->info.name);
     jsonw_kstring (w, "role", f->info.role);
+    jsonw_kdouble (w, "role_weight", allocator_weight (self->allocator, f->info.role));
     jsonw_kstring (w, "principal", f->info.principal);
     jsonw_kstring (w, "user", f->info.user);
     jsonw_kbool (w, "connected", f->connected);

@@ -446,6 +446,45 @@ zkreg_commit (zkreg_t *self)
     return result;
 }
 
+int
+zkreg_weights (zkreg_t *self, const char *weights, char **stored)
+{
+    *stored = NULL;
+    /*  agents_path is ROOT/registry/agents: the weights sit beside it.  */
+    const char *slash = strrchr (self->agents_path, '/');
+    char *path = xasprintf ("%.*s/weights", (int) (slash - self->agents_path),
+                            self->agents_path);
+    int rc;
+    if (weights) {
+        zoo_op_t ops[2];
+        zoo_op_result_t results[2];
+        zoo_check_op_init (&ops[0], self->check, -1);
+        bool exists = zoo_exists (self->zh, path, 0, NULL) == ZOK;
+        if (exists)
+            zoo_set_op_init (&ops[1], path, weights, (int) strlen (weights), -1, NULL);
+        else
+            zoo_create_op_init (&ops[1], path, weights, (int) strlen (weights),
+                                &ZOO_OPEN_ACL_UNSAFE, 0, NULL, 0);
+        rc = zoo_multi (self->zh, 2, ops, results);
+    }
+    else {
+        char buf[4096];
+        int len = (int) sizeof buf - 1;
+        rc = zoo_get (self->zh, path, 0, buf, &len, NULL);
+        if (rc == ZOK && len > 0) {
+            buf[len] = '\0';
+            *stored = xstrdup (buf);
+        }
+        if (rc == ZNONODE)
+            rc = ZOK;
+    }
+    if (rc != ZOK)
+        error_set (EIO, "ZooKeeper: cannot %s %s: %s", weights ? "write" : "read", path,
+                   zerror (rc));
+    free (path);
+    return rc == ZOK ? 0 : -1;
+}
+
 bool
 zkreg_dirty (zkreg_t *self)
 {

@@ -39,6 +39,7 @@ int zkreg_forget_agent (zkreg_t *self, const char *id);
 int zkreg_drain_agent (zkreg_t *self, const char *id, bool draining, int64_t grace_ms,
                        double since);
 int zkreg_commit (zkreg_t *self);
+int zkreg_weights (zkreg_t *self, const char *weights, char **stored);
 bool zkreg_dirty (zkreg_t *self);
 const registry_stats_t *zkreg_stats (zkreg_t *self);
 

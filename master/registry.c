@@ -319,6 +319,14 @@ registry_commit (registry_t *self)
     return store_commit (self->store);
 }
 
+int
+registry_weights (registry_t *self, const char *weights, char **stored)
+{
+    assert (self);
+    *stored = NULL;
+    return self->zk ? zkreg_weights (self->zk, weights, stored) : 0;
+}
+
 bool
 registry_dirty (registry_t *self)
 {

@@ -73,6 +73,13 @@ registry_t *registry_open (const char *dir);
 registry_t *registry_open_zk (void *zh, const char *root, const char *check,
                               int session_timeout_ms);
 
+/*  The role weights (--weights text) kept with the registry, in
+    ZooKeeper only: with weights, records them (at once, conditional on the
+    election node); without, sets *stored to those recorded (a new string)
+    or NULL. The SQLite registry keeps none (a single master has its
+    flags): *stored NULL. 0, or -1 with an error_set sentence.            */
+int registry_weights (registry_t *self, const char *weights, char **stored);
+
 /*  Commits what is pending (logging an error if that fails), closes the
     file and sets *self_p to NULL. NULL-safe and idempotent.               */
 void registry_close (registry_t **self_p);

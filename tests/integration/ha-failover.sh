@@ -19,14 +19,15 @@ zk_start 3
 ok_or_bail $? "a ZooKeeper ensemble of three servers elects a leader"
 
 declare -A MHTTP MPID
-start_ha_master () {    # start_ha_master NAME: a master on free ports with --zk
+start_ha_master () {    # start_ha_master NAME [FLAGS...]: a master on free ports with --zk
     local name=$1 port http
+    shift
     port=$(free_port) || return 1
     http=$(free_port) || return 1
     run_bg "$name" "$MASTER_BIN" --ip=127.0.0.1 --port="$port" --http-port="$http" \
         --work-dir="$T/$name" --zk="$ZK_URL" --zk-session-timeout="${SESSION_S}s" \
         --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10 \
-        --agent-reregister-timeout=60s
+        --agent-reregister-timeout=60s "$@"
     MHTTP[$name]=127.0.0.1:$http
     eval "MPID[$name]=\$PID_$name"
     wait_for 20 http_get "http://127.0.0.1:$http/health"
@@ -37,8 +38,9 @@ offers_total () {
     curl -s --max-time 5 "http://${MHTTP[$1]}/metrics" | sed -n 's/^cairn_master_offers_total //p'
 }
 
+# Only m1 is given role weights: they are kept in the registry.
 for m in m1 m2 m3; do
-    start_ha_master "$m"
+    if [ "$m" = m1 ]; then start_ha_master m1 --weights='*=2.5'; else start_ha_master "$m"; fi
     ok_or_bail $? "master $m starts"
     [ "$m" = m1 ] && { wait_for 20 role_is m1 leader; ok_or_bail $? "m1, first in, leads"; }
 done
@@ -137,6 +139,8 @@ ok $? "both frameworks reconnect by themselves"
 is "$(api GET /health | jq -r .framework_id)" "$svc_fw" "cairn-service keeps its framework id"
 is "$(master_state | jq -r --arg a "$a3_id" '[.gone_agents[] | select(.id == $a)] | length')" 1 \
    "a3 is still gone"
+is "$(master_state | jq -r --arg f "$svc_fw" '.frameworks[] | select(.id == $f) | .role_weight')" \
+   2.5 "the role weight m1 was given holds under the new leader, which was given none"
 is "$(master_state | jq -r --arg a "$a4_id" '.agents[] | select(.id == $a) | .drain != null')" true \
    "a4 is still draining"
 
