@@ -60,8 +60,17 @@ struct _zk_t {
     char **cand_data;
     size_t ncand;
     bool retry;                 /* a read or write failed: redo it */
-    int64_t last_hb;
     int64_t last_warned;        /* about an unreachable ensemble */
+
+    /*  A candidate's heartbeat thread, and what it may use (a handle and
+        path that the owner takes away before closing the session).      */
+    pthread_t hb_thread;
+    bool hb_started;
+    pthread_mutex_t hb_lock;
+    pthread_cond_t hb_cond;
+    bool hb_stop;
+    zhandle_t *hb_zh;
+    char *hb_path;
 };
 
 bool
@@ -193,6 +202,69 @@ s_start (zk_t *self)
     return 0;
 }
 
+/*  ZooKeeper's thread: a heartbeat's answer.                              */
+static void
+s_heartbeat_done (int rc, const struct Stat *stat, const void *data)
+{
+    (void) stat;
+    zk_t *self = (zk_t *) data;
+    bool wake = false;
+    pthread_mutex_lock (&self->lock);
+    self->hb_inflight = false;
+    if (rc == ZOK) {
+        if (self->hb_sent > self->lease_base)
+            self->lease_base = self->hb_sent;
+    }
+    else if (rc == ZNONODE) {
+        self->own_lost = true;
+        wake = true;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (wake)
+        s_wake (self);
+}
+
+/*  The heartbeat thread: renews the lease every sixth of the session
+    timeout, whatever the owner's loop is doing (a loop busy loading the
+    registry must not lose the lease; a frozen process stops this thread
+    too, so a frozen leader still loses it).                              */
+static void *
+s_heartbeat (void *arg)
+{
+    zk_t *self = arg;
+    pthread_mutex_lock (&self->hb_lock);
+    while (!self->hb_stop) {
+        int t = self->hb_zh ? zoo_recv_timeout (self->hb_zh) : 0;
+        int interval = (t > 0 ? t : self->timeout_asked) / 6;
+        struct timespec when;
+        clock_gettime (CLOCK_MONOTONIC, &when);
+        when.tv_sec += interval / 1000;
+        when.tv_nsec += (long) (interval % 1000) * 1000000;
+        if (when.tv_nsec >= 1000000000) {
+            when.tv_sec++;
+            when.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait (&self->hb_cond, &self->hb_lock, &when);
+        if (self->hb_stop || !self->hb_zh || !self->hb_path)
+            continue;
+        bool send = false;
+        pthread_mutex_lock (&self->lock);
+        if (!self->hb_inflight && self->connected) {
+            self->hb_inflight = true;
+            self->hb_sent = s_now_ms ();
+            send = true;
+        }
+        pthread_mutex_unlock (&self->lock);
+        if (send && zoo_aexists (self->hb_zh, self->hb_path, 0, s_heartbeat_done, self) != ZOK) {
+            pthread_mutex_lock (&self->lock);
+            self->hb_inflight = false;
+            pthread_mutex_unlock (&self->lock);
+        }
+    }
+    pthread_mutex_unlock (&self->hb_lock);
+    return NULL;
+}
+
 zk_t *
 zk_new (const zk_options_t *options)
 {
@@ -208,6 +280,12 @@ zk_new (const zk_options_t *options)
     self->list_candidates = options->list_candidates;
     self->timeout_asked = options->session_timeout_ms > 0 ? options->session_timeout_ms : 10000;
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->hb_lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init (&cattr);
+    pthread_condattr_setclock (&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init (&self->hb_cond, &cattr);
+    pthread_condattr_destroy (&cattr);
     if (pipe2 (self->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
         error_set (errno, "cannot make a pipe: %s", strerror (errno));
         self->pipe[0] = self->pipe[1] = -1;
@@ -217,6 +295,14 @@ zk_new (const zk_options_t *options)
     if (s_start (self) < 0) {
         zk_destroy (&self);
         return NULL;
+    }
+    if (self->candidate) {
+        if (pthread_create (&self->hb_thread, NULL, s_heartbeat, self) != 0) {
+            error_set (EAGAIN, "cannot start the ZooKeeper heartbeat thread");
+            zk_destroy (&self);
+            return NULL;
+        }
+        self->hb_started = true;
     }
     return self;
 }
@@ -234,6 +320,11 @@ s_free_candidates (zk_t *self)
 static void
 s_forget_session (zk_t *self)
 {
+    pthread_mutex_lock (&self->hb_lock);
+    self->hb_zh = NULL;
+    free (self->hb_path);
+    self->hb_path = NULL;
+    pthread_mutex_unlock (&self->hb_lock);
     if (self->zh)
         zookeeper_close (self->zh);
     self->zh = NULL;
@@ -252,12 +343,21 @@ zk_destroy (zk_t **self_p)
     zk_t *self = *self_p;
     if (!self)
         return;
+    if (self->hb_started) {
+        pthread_mutex_lock (&self->hb_lock);
+        self->hb_stop = true;
+        pthread_cond_signal (&self->hb_cond);
+        pthread_mutex_unlock (&self->hb_lock);
+        pthread_join (self->hb_thread, NULL);
+    }
     s_forget_session (self);
     if (self->pipe[0] >= 0)
         close (self->pipe[0]);
     if (self->pipe[1] >= 0)
         close (self->pipe[1]);
     pthread_mutex_destroy (&self->lock);
+    pthread_mutex_destroy (&self->hb_lock);
+    pthread_cond_destroy (&self->hb_cond);
     free (self->hosts);
     free (self->root);
     free (self->election);
@@ -351,6 +451,12 @@ s_stand (zk_t *self)
         self->own_node = xstrdup (made);
     }
     s_lease_proof (self, t0);
+    pthread_mutex_lock (&self->hb_lock);
+    free (self->hb_path);
+    self->hb_path = xstrdup (self->own_node);
+    self->hb_zh = self->zh;
+    pthread_cond_signal (&self->hb_cond);
+    pthread_mutex_unlock (&self->hb_lock);
     log_info ("ZooKeeper: standing for election as %s", self->own_node);
     return 0;
 }
@@ -510,28 +616,6 @@ zk_update (zk_t *self, int64_t now)
     return events;
 }
 
-/*  ZooKeeper's thread: a heartbeat's answer.                              */
-static void
-s_heartbeat_done (int rc, const struct Stat *stat, const void *data)
-{
-    (void) stat;
-    zk_t *self = (zk_t *) data;
-    bool wake = false;
-    pthread_mutex_lock (&self->lock);
-    self->hb_inflight = false;
-    if (rc == ZOK) {
-        if (self->hb_sent > self->lease_base)
-            self->lease_base = self->hb_sent;
-    }
-    else if (rc == ZNONODE) {
-        self->own_lost = true;
-        wake = true;
-    }
-    pthread_mutex_unlock (&self->lock);
-    if (wake)
-        s_wake (self);
-}
-
 void
 zk_tick (zk_t *self, int64_t now)
 {
@@ -547,25 +631,6 @@ zk_tick (zk_t *self, int64_t now)
     }
     if (self->retry && zk_connected (self))
         s_wake (self);
-    if (!self->candidate || !self->own_node)
-        return;
-    int interval = zk_session_timeout (self) / 6;
-    bool send = false;
-    pthread_mutex_lock (&self->lock);
-    if (!self->hb_inflight && self->connected && now - self->last_hb >= interval) {
-        self->hb_inflight = true;
-        self->hb_sent = now;
-        send = true;
-    }
-    pthread_mutex_unlock (&self->lock);
-    if (!send)
-        return;
-    self->last_hb = now;
-    if (zoo_aexists (self->zh, self->own_node, 0, s_heartbeat_done, self) != ZOK) {
-        pthread_mutex_lock (&self->lock);
-        self->hb_inflight = false;
-        pthread_mutex_unlock (&self->lock);
-    }
 }
 
 const char *

@@ -27,7 +27,8 @@
     partitioned and has not heard of the expiry. A short disconnection
     (a ZooKeeper leader change: ~0.5 s) does not end the lease.
 
-    Not thread-safe: one zk_t is used by one thread (its loop).          */
+    Not thread-safe: one zk_t is used by one thread (its loop), besides a
+    candidate's heartbeat thread, which touches only the lease.          */
 #ifndef CAIRN_ZK_H_INCLUDED
 #define CAIRN_ZK_H_INCLUDED
 
@@ -75,8 +76,11 @@ int zk_fd (zk_t *self);
     clock_mono_ms ().                                                     */
 int zk_update (zk_t *self, int64_t now);
 
-/*  Renews a candidate's lease (an asynchronous heartbeat every sixth of
-    the session timeout); call it a few times a second.                  */
+/*  Housekeeping: wakes zk_update to retry a failed read or write, and
+    logs (every 30 s) while no ZooKeeper server answers. Call it a few
+    times a second. (A candidate's lease is renewed by a thread of its own
+    every sixth of the session timeout, so that a loop busy for a while,
+    loading the registry say, does not lose it; a frozen process does.) */
 void zk_tick (zk_t *self, int64_t now);
 
 /*  The leader's data (borrowed until the next zk_update), NULL while none
