@@ -21,6 +21,7 @@
 #include "registry-zk.h"
 
 #define BATCH_OPS 200           /* writes per zoo_multi (well under 1 MB) */
+#define LOAD_WINDOW 256         /* reads in flight while loading */
 
 struct _zkreg_t {
     zhandle_t *zh;
@@ -118,8 +119,8 @@ s_loaded (int rc, const char *value, int len, const struct Stat *stat, const voi
         load->data[slot->index] = xstrndup (value ? value : "", len > 0 ? (size_t) len : 0);
     else if (rc != ZNONODE && !load->error)
         load->error = rc;       /* a forgotten agent may vanish meanwhile */
-    if (--load->outstanding == 0)
-        pthread_cond_signal (&load->cond);
+    load->outstanding--;
+    pthread_cond_signal (&load->cond);
     pthread_mutex_unlock (&load->lock);
 }
 
@@ -149,12 +150,23 @@ zkreg_load (zkreg_t *self, void (*fn) (const registry_agent_t *agent, void *arg)
     if (rc != ZOK)
         return error_set (EIO, "ZooKeeper: cannot list %s: %s", self->agents_path,
                           zerror (rc));
-    load_t load = { .outstanding = v.count };
+    load_t load = { .outstanding = 0 };
     pthread_mutex_init (&load.lock, NULL);
     pthread_cond_init (&load.cond, NULL);
     load.data = xzalloc ((size_t) (v.count + 1) * sizeof (char *));
     load_slot_t *slots = xzalloc ((size_t) (v.count + 1) * sizeof *slots);
+    /*  A window of reads in flight: thousands at once make the client
+        slower, and a heartbeat sent meanwhile waits behind all of them. */
     for (int i = 0; i < v.count; i++) {
+        pthread_mutex_lock (&load.lock);
+        while (load.outstanding >= LOAD_WINDOW)
+            pthread_cond_wait (&load.cond, &load.lock);
+        bool failed = load.error != 0;
+        if (!failed)
+            load.outstanding++;
+        pthread_mutex_unlock (&load.lock);
+        if (failed)
+            break;
         slots[i] = (load_slot_t) { &load, i };
         char *path = xasprintf ("%s/%s", self->agents_path, v.data[i]);
         rc = zoo_aget (self->zh, path, 0, s_loaded, &slots[i]);
@@ -163,7 +175,7 @@ zkreg_load (zkreg_t *self, void (*fn) (const registry_agent_t *agent, void *arg)
             pthread_mutex_lock (&load.lock);
             if (!load.error)
                 load.error = rc;
-            load.outstanding -= v.count - i;
+            load.outstanding--;
             pthread_mutex_unlock (&load.lock);
             break;
         }
