@@ -21,7 +21,7 @@
 #include "registry-zk.h"
 
 #define BATCH_OPS 200           /* writes per zoo_multi (well under 1 MB) */
-#define LOAD_WINDOW 256         /* reads in flight while loading */
+#define LOAD_WINDOW 1000        /* reads in flight while loading */
 
 struct _zkreg_t {
     zhandle_t *zh;
@@ -119,8 +119,8 @@ s_loaded (int rc, const char *value, int len, const struct Stat *stat, const voi
         load->data[slot->index] = xstrndup (value ? value : "", len > 0 ? (size_t) len : 0);
     else if (rc != ZNONODE && !load->error)
         load->error = rc;       /* a forgotten agent may vanish meanwhile */
-    load->outstanding--;
-    pthread_cond_signal (&load->cond);
+    if (--load->outstanding == LOAD_WINDOW / 2 || load->outstanding == 0)
+        pthread_cond_signal (&load->cond);
     pthread_mutex_unlock (&load->lock);
 }
 
@@ -159,8 +159,10 @@ zkreg_load (zkreg_t *self, void (*fn) (const registry_agent_t *agent, void *arg)
         slower, and a heartbeat sent meanwhile waits behind all of them. */
     for (int i = 0; i < v.count; i++) {
         pthread_mutex_lock (&load.lock);
-        while (load.outstanding >= LOAD_WINDOW)
-            pthread_cond_wait (&load.cond, &load.lock);
+        /*  Refill in bursts, when half the window has come back.         */
+        if (load.outstanding >= LOAD_WINDOW)
+            while (load.outstanding > LOAD_WINDOW / 2)
+                pthread_cond_wait (&load.cond, &load.lock);
         bool failed = load.error != 0;
         if (!failed)
             load.outstanding++;
