@@ -24,6 +24,8 @@ static bool s_json;
 static int64_t s_timeout_ms;
 
 static const cli_command_t s_commands[] = {
+    { "status", "the cluster at a glance: masters and their roles, the leader, counts",
+      cli_cmd_status },
     { "agents", "list agents, their resources and state", cli_cmd_agents },
     { "frameworks", "list frameworks", cli_cmd_frameworks },
     { "tasks", "list tasks [--framework=ID] [--agent=ID] [--state=STATE]", cli_cmd_tasks },

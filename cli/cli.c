@@ -57,6 +57,64 @@ cli_set_curve (const char *master_public_key, const char *curve_cert)
     return 0;
 }
 
+int
+cli_master_info (const char *master, char **http, char **code, char **message)
+{
+    *http = NULL;
+    if (code)
+        *code = NULL;
+    if (message)
+        *message = NULL;
+    char *endpoint = transport_endpoint (master);
+    if (!endpoint) {
+        fprintf (stderr, "cairn: --master: %s\n", cairn_strerror_last ());
+        return -1;
+    }
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    transport_tune (sock);
+    if (cli.master_public_key
+        && transport_curve_client (sock, cli.master_public_key, cli.curve_cert) < 0) {
+        fprintf (stderr, "cairn: %s\n", cairn_strerror_last ());
+        zsock_destroy (&sock);
+        free (endpoint);
+        return -1;
+    }
+    zsock_connect (sock, "%s", endpoint);
+    proto_msg_t *req = proto_msg_new (PROTO_INFO_REQUEST);
+    transport_send (sock, NULL, req);
+    proto_msg_destroy (&req);
+    int rc = -1;
+    int64_t deadline = clock_mono_ms () + cli.timeout_ms;
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    while (rc < 0 && clock_mono_ms () < deadline) {
+        if (!zpoller_wait (poller, (int) (deadline - clock_mono_ms ())))
+            continue;
+        proto_msg_t *msg = NULL;
+        proto_fault_t fault;
+        if (transport_recv (sock, false, NULL, &msg, &fault) == 0)
+            continue;
+        if (msg && msg->type == PROTO_INFO) {
+            *http = xstrdup (msg->u.info.http_address);
+            rc = 0;
+        }
+        else if (msg && msg->type == PROTO_ERROR) {
+            if (code)
+                *code = xstrdup (msg->u.error.code);
+            if (message)
+                *message = xstrdup (msg->u.error.message);
+            rc = 1;
+        }
+        proto_msg_destroy (&msg);
+    }
+    if (rc < 0)
+        fprintf (stderr, "cairn: no answer from a master at %s within %" PRId64 " ms\n",
+                 master, cli.timeout_ms);
+    zpoller_destroy (&poller);
+    zsock_destroy (&sock);
+    free (endpoint);
+    return rc;
+}
+
 char *
 cli_master_http (void)
 {
@@ -66,50 +124,10 @@ cli_master_http (void)
             fprintf (stderr, "cairn: --master: %s\n", cairn_strerror_last ());
         return http;
     }
-    char *endpoint = transport_endpoint (cli.master);
-    if (!endpoint) {
-        fprintf (stderr, "cairn: --master: %s\n", cairn_strerror_last ());
-        return NULL;
-    }
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    transport_tune (sock);
-    if (cli.master_public_key
-        && transport_curve_client (sock, cli.master_public_key, cli.curve_cert) < 0) {
-        fprintf (stderr, "cairn: %s\n", cairn_strerror_last ());
-        zsock_destroy (&sock);
-        free (endpoint);
-        return NULL;
-    }
-    zsock_connect (sock, "%s", endpoint);
-    proto_msg_t *req = proto_msg_new (PROTO_INFO_REQUEST);
-    transport_send (sock, NULL, req);
-    proto_msg_destroy (&req);
-    char *http = NULL;
-    bool refused = false;
-    int64_t deadline = clock_mono_ms () + cli.timeout_ms;
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    while (!http && !refused && clock_mono_ms () < deadline) {
-        if (!zpoller_wait (poller, (int) (deadline - clock_mono_ms ())))
-            continue;
-        proto_msg_t *msg = NULL;
-        proto_fault_t fault;
-        if (transport_recv (sock, false, NULL, &msg, &fault) == 0)
-            continue;
-        if (msg && msg->type == PROTO_INFO)
-            http = xstrdup (msg->u.info.http_address);
-        else if (msg && msg->type == PROTO_ERROR) {
-            fprintf (stderr, "cairn: the master at %s says: %s\n", cli.master,
-                     msg->u.error.message);
-            refused = true;
-        }
-        proto_msg_destroy (&msg);
-    }
-    if (!http && !refused)
-        fprintf (stderr, "cairn: no answer from a master at %s within %" PRId64 " ms\n",
-                 cli.master, cli.timeout_ms);
-    zpoller_destroy (&poller);
-    zsock_destroy (&sock);
-    free (endpoint);
+    char *http = NULL, *message = NULL;
+    if (cli_master_info (cli.master, &http, NULL, &message) == 1)
+        fprintf (stderr, "cairn: the master at %s says: %s\n", cli.master, message);
+    free (message);
     return http;
 }
 

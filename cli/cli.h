@@ -50,6 +50,11 @@ int cli_set_curve (const char *master_public_key, const char *curve_cert);
     serves HTTPS), asked over its endpoint; NULL after printing why.
     Caller frees; make URLs of it with httpc_url.                          */
 char *cli_master_http (void);
+/*  Asks the master at master (HOST:PORT) over its endpoint where its HTTP
+    is: 0 with *http; 1 when it answers with an error (a standby: code
+    "not-leader"), with *code and *message if those are not NULL; -1 after
+    printing why (no answer, bad address). The caller frees the strings. */
+int cli_master_info (const char *master, char **http, char **code, char **message);
 
 /*  An HTTP request with an optional JSON body; on success returns 0 with
     *status and *reply (parsed JSON, or NULL when the body is not JSON;
@@ -82,6 +87,9 @@ int cli_cmd_agents (int argc, char **argv);
 int cli_cmd_frameworks (int argc, char **argv);
 int cli_cmd_tasks (int argc, char **argv);
 int cli_cmd_state (int argc, char **argv);
+
+/*  cairn status (status.c): the masters, the election, the counts.        */
+int cli_cmd_status (int argc, char **argv);
 
 /*  Operating on the cluster (operate.c, logs.c, run.c, events.c).         */
 int cli_cmd_task (int argc, char **argv);

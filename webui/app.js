@@ -15,6 +15,10 @@
  *   #task/FRAMEWORK/TASK  one task: status history, resources and usage,
  *                         health, its sandbox and a pager over its output
  *
+ * The header shows the master and, when masters run with --zk (the
+ * summary has "ha"), the election: this master's role, the leader, the
+ * standbys, ZooKeeper and the last failover (#ha, hidden otherwise).
+ *
  * The page polls what the view shows. The interval grows with the
  * cluster (past 10,000 tasks) and with the master's response time
  * (10 x the last one, at least POLL_MS), doubles while requests fail, and
@@ -329,6 +333,35 @@ function drawHeader(summary, health) {
     setText('master-uptime', duration(summary.uptime_s));
     if (health)
         setText('master-status', health.status);
+    drawHA(summary.ha, health && health.ha);
+}
+
+/* "hostname (id)" of a master in the election's list. */
+function masterName(m) {
+    return m.hostname ? m.hostname + ' (' + m.id + ')' : String(m.id);
+}
+
+/* The election (masters run with --zk): hidden for a single master. The
+   role is that of the master serving the page (its own /health). */
+function drawHA(ha, own) {
+    $('ha').hidden = !ha;
+    if (!ha)
+        return;
+    setText('ha-role', (own || ha).role);
+    setText('ha-leader', ha.leader ? masterName(ha.leader) : 'none elected');
+    const leaderId = ha.leader ? ha.leader.id : null;
+    const standbys = (ha.masters || []).filter((m) => m.id !== leaderId);
+    setText('ha-masters', standbys.length + (standbys.length === 1 ? ' standby' : ' standbys')
+            + (standbys.length ? ': ' + standbys.map(masterName).join(', ') : ''));
+    let zk = ha.zk_connected ? 'connected' : 'disconnected';
+    if (ha.zk_disconnected_ms)
+        zk += ' for ' + num(ha.zk_disconnected_ms / 1000, 1) + ' s';
+    if (ha.lease_ms_left !== undefined)
+        zk += ', lease ' + num(ha.lease_ms_left / 1000, 1) + ' s left';
+    setText('ha-zk', zk);
+    const fo = ha.last_failover;
+    setText('ha-failover', fo ? fo.from + ' \u2192 ' + fo.to + ', '
+            + ago(Math.max(0, Date.now() / 1000 - fo.at)) : 'none seen');
 }
 
 /* A small line chart of values (oldest first), one every intervalS. */

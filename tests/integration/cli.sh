@@ -1,6 +1,6 @@
 #!/bin/bash
 # The cairn command line against real daemons: every command, with human
-# and --json output; cairn run's exit status and streamed output; logs,
+# and --json output; status of a single master; cairn run's exit status and streamed output; logs,
 # --tail and --follow; kill and teardown; agent drain (surviving a master
 # restart), undrain and gone; the event stream; top; and the exit status
 # of usage errors (2) and failed operations (1).
@@ -19,6 +19,20 @@ start_agent a1 --resources="cpus:2;mem:1024;ports:[31000-31009]"
 ok_or_bail $? "agent a1 registers"
 start_agent a2 --resources="cpus:2;mem:1024;ports:[32000-32009]"
 ok_or_bail $? "agent a2 registers"
+
+# --- status ---------------------------------------------------------------
+out=$("$C" status)
+is "$?" "0" "cairn status of a single master exits 0"
+like "$out" "MASTER +m-[0-9a-f]+ \(single\), version " "it names the master, single"
+like "$out" "HA +none: a single master" "it says there is no HA"
+like "$out" "AGENTS +2 active" "it counts the agents"
+json=$("$C" status --json)
+is "$(jq -r '(.ha == null), .leading, .master.role, .summary.agents.active' <<<"$json" | paste -sd' ')" \
+   "true true single 2" "cairn status --json: no .ha, leading, single, the summary"
+"$C" status extra >/dev/null 2>&1
+is "$?" "2" "cairn status with an argument: exit 2"
+"$C" --master=127.0.0.1:1 --timeout=1s status >/dev/null 2>&1
+is "$?" "2" "cairn status with no master answering: exit 2"
 
 # --- listing -------------------------------------------------------------
 out=$("$C" agents)

@@ -24,6 +24,7 @@ EXTRA_DIST += $(MASTER_TESTS)
 # Master high availability: each starts a ZooKeeper ensemble (tests/zk.sh).
 HA_TESTS = \
 	tests/integration/ha-failover.sh \
-	tests/integration/ha-partition.sh
+	tests/integration/ha-partition.sh \
+	tests/integration/ha-status.sh
 TESTS += $(HA_TESTS)
 EXTRA_DIST += $(HA_TESTS) tests/zk.sh
