@@ -70,6 +70,7 @@ typedef struct {
 } framework_t;
 
 #define TASK_HISTORY 8
+#define HISTORY_MESSAGE 256
 
 typedef struct {
     proto_task_t info;
@@ -82,10 +83,12 @@ typedef struct {
     double cpu_seconds;                 /* the latest usage sample */
     int64_t mem_bytes, mem_peak_bytes, mem_limit_bytes;
     double usage_timestamp;
-    /*  The last TASK_HISTORY states it went through, oldest first (the
-        latest message is in status): for `cairn task`.                  */
+    /*  The last TASK_HISTORY states it went through, oldest first, each
+        with its update's message (at most HISTORY_MESSAGE bytes; NULL
+        when it had none): for `cairn task` and the web UI.              */
     struct {
         double timestamp;
+        char *message;
         int16_t reason;
         int8_t state;
     } history[TASK_HISTORY];
@@ -230,9 +233,19 @@ static void
 s_history_add (task_t *t)
 {
     if (t->nhistory == TASK_HISTORY) {
+        free (t->history[0].message);
         memmove (&t->history[0], &t->history[1], (TASK_HISTORY - 1) * sizeof t->history[0]);
         t->nhistory--;
     }
+    const char *message = t->status.message;
+    /*  Cut at a character boundary (UTF-8 continuation bytes are 10xxxxxx). */
+    size_t n = message ? strlen (message) : 0;
+    if (n > HISTORY_MESSAGE) {
+        n = HISTORY_MESSAGE;
+        while (n > 0 && ((unsigned char) message[n] & 0xC0) == 0x80)
+            n--;
+    }
+    t->history[t->nhistory].message = n ? xstrndup (message, n) : NULL;
     t->history[t->nhistory].timestamp = t->status.timestamp;
     t->history[t->nhistory].reason = (int16_t) t->status.reason;
     t->history[t->nhistory].state = (int8_t) t->status.state;
@@ -282,6 +295,8 @@ s_task_free (task_t **task_p)
 {
     task_t *t = *task_p;
     if (t) {
+        for (int i = 0; i < t->nhistory; i++)
+            free (t->history[i].message);
         proto_task_fini (&t->info);
         proto_status_fini (&t->status);
         free (t->framework_id);
@@ -1796,6 +1811,8 @@ master_task_json (master_t *self, const char *framework_id, const char *task_id,
                                "time", t->history[i].timestamp);
         if (t->history[i].reason != CAIRN_REASON_NONE)
             json_object_set_new (h, "reason", json_string (cairn_reason_name (t->history[i].reason)));
+        if (t->history[i].message)
+            json_object_set_new (h, "message", json_string (t->history[i].message));
         json_array_append_new (history, h);
     }
     json_object_set_new (json, "history", history);

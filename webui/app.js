@@ -686,7 +686,8 @@ function drawDetails(t) {
     fillRows('task-history', history.map((h, i) => el('tr', {},
         el('td', {}, time(h.time)), el('td', {}, h.state), el('td', {}, h.reason || ''),
         /* The master keeps the message of the latest update only. */
-        el('td', {}, i === history.length - 1 && h.state === t.state ? t.message || '' : ''))));
+        el('td', {}, h.message || (i === history.length - 1 && h.state === t.state
+                                  ? t.message || '' : '')))));
 }
 
 function drawTaskUsage(t) {

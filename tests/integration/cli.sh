@@ -68,6 +68,9 @@ is "$(jq -r '.resources.cpus' <<<"$task")" "0.5" "--cpus is the task's"
 is "$(jq -r '.resources.mem' <<<"$task")" "48" "--mem is the task's"
 is "$(jq -r '[.history[].state] | join(",")' <<<"$task")" "TASK_STAGING,TASK_STARTING,TASK_RUNNING,TASK_FINISHED" \
    "its status history"
+last_msg=$(jq -r '.history[-1].message // empty' <<<"$task")
+[ -n "$last_msg" ] && [ "$last_msg" = "$(jq -r '.message' <<<"$task")" ]
+ok $? "each entry keeps its update's message (the last: '$last_msg')"
 out=$("$C" task envtask)
 like "$out" "TASK_FINISHED" "cairn task shows the history for people"
 like "$out" "a[12]" "and the agent"
