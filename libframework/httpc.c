@@ -121,6 +121,21 @@ s_global_init (void)
     s_init_rc = curl_global_init (CURL_GLOBAL_DEFAULT);
 }
 
+/*  Appends n bytes to r, growing it (from first_cap) with room for a NUL. */
+static void
+s_append (response_t *r, const char *data, size_t n, size_t first_cap)
+{
+    if (r->size + n + 1 > r->cap) {
+        size_t cap = r->cap ? r->cap : first_cap;
+        while (cap < r->size + n + 1)
+            cap *= 2;
+        r->data = xrealloc (r->data, cap);
+        r->cap = cap;
+    }
+    memcpy (r->data + r->size, data, n);
+    r->size += n;
+}
+
 static size_t
 s_write (char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -130,15 +145,7 @@ s_write (char *data, size_t size, size_t nmemb, void *arg)
         response->too_large = true;
         return 0;                   /* anything but n aborts the transfer */
     }
-    if (response->size + n + 1 > response->cap) {
-        size_t cap = response->cap ? response->cap : 16384;
-        while (cap < response->size + n + 1)
-            cap *= 2;
-        response->data = xrealloc (response->data, cap);
-        response->cap = cap;
-    }
-    memcpy (response->data + response->size, data, n);
-    response->size += n;
+    s_append (response, data, n, 16384);
     return n;
 }
 
@@ -180,15 +187,7 @@ s_header (char *data, size_t size, size_t nmemb, void *arg)
         headers->too_large = true;      /* kept what fits; the transfer goes on */
         return n;
     }
-    if (headers->size + n + 1 > headers->cap) {
-        size_t cap = headers->cap ? headers->cap : 1024;
-        while (cap < headers->size + n + 1)
-            cap *= 2;
-        headers->data = xrealloc (headers->data, cap);
-        headers->cap = cap;
-    }
-    memcpy (headers->data + headers->size, data, n);
-    headers->size += n;
+    s_append (headers, data, n, 1024);
     headers->data[headers->size] = '\0';
     return n;
 }

@@ -12,6 +12,13 @@
 #   zk_restart I      starts server I again on its ports and data.
 #   zk_stop           kills every server this test started (lib.sh calls
 #                     it at the end).
+#   zk_master NAME [FLAGS...]
+#                     a cairn-master on free ports with --zk=$ZK_URL and
+#                     --zk-session-timeout=${SESSION_S:-3}s (and FLAGS),
+#                     logging to $T/NAME.log; waits for its /health. Sets
+#                     MHTTP[NAME] and MPORT[NAME] (127.0.0.1:PORT), MPID[NAME]
+#                     and MID[NAME] (its master id).
+#   zk_role NAME      the role its /health gives (leader, standby, paused).
 # Skips the whole test (exit 77 semantics of lib.sh's skip_all) without
 # Java or the server jar, unless CAIRN_ZK_REQUIRE is set (CI sets it):
 # then their absence fails.
@@ -20,6 +27,7 @@ ZK_JAR=/usr/share/java/zookeeper.jar
 ZK_CLASSPATH=$ZK_JAR:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
 ZK_PIDS=()
 ZK_PORTS=()
+declare -A MHTTP MPORT MPID MID
 
 _zk_missing () {
     if ! command -v java >/dev/null; then
@@ -130,4 +138,22 @@ zk_stop () {
     done
     ZK_PIDS=()
     return 0
+}
+
+zk_master () {          # zk_master NAME [FLAGS...]
+    local name=$1 port http
+    shift
+    port=$(free_port) || return 1
+    http=$(free_port) || return 1
+    run_bg "$name" "$MASTER_BIN" --ip=127.0.0.1 --port="$port" --http-port="$http" \
+        --work-dir="$T/$name" --zk="$ZK_URL" --zk-session-timeout="${SESSION_S:-3}s" "$@"
+    MHTTP[$name]=127.0.0.1:$http
+    MPORT[$name]=127.0.0.1:$port
+    eval "MPID[$name]=\$PID_$name"
+    wait_for 20 http_get "http://127.0.0.1:$http/health" >/dev/null || return 1
+    MID[$name]=$(http_get "http://127.0.0.1:$http/health" | jq -r .master_id)
+}
+
+zk_role () {            # zk_role NAME
+    curl -s --max-time 5 "http://${MHTTP[$1]}/health" | jq -r '.ha.role // empty'
 }

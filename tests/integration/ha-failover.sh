@@ -18,22 +18,12 @@ SESSION_S=3
 zk_start 3
 ok_or_bail $? "a ZooKeeper ensemble of three servers elects a leader"
 
-declare -A MHTTP MPID
-start_ha_master () {    # start_ha_master NAME [FLAGS...]: a master on free ports with --zk
-    local name=$1 port http
-    shift
-    port=$(free_port) || return 1
-    http=$(free_port) || return 1
-    run_bg "$name" "$MASTER_BIN" --ip=127.0.0.1 --port="$port" --http-port="$http" \
-        --work-dir="$T/$name" --zk="$ZK_URL" --zk-session-timeout="${SESSION_S}s" \
-        --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10 \
-        --agent-reregister-timeout=60s "$@"
-    MHTTP[$name]=127.0.0.1:$http
-    eval "MPID[$name]=\$PID_$name"
-    wait_for 20 http_get "http://127.0.0.1:$http/health"
+start_ha_master () {    # start_ha_master NAME [FLAGS...]
+    zk_master "$@" --allocation-interval=100ms --agent-ping-timeout=500ms \
+        --max-agent-ping-misses=10 --agent-reregister-timeout=60s
 }
-role () { curl -s --max-time 5 "http://${MHTTP[$1]}/health" | jq -r '.ha.role // empty'; }
-role_is () { [ "$(role "$1")" = "$2" ]; }
+role () { zk_role "$1"; }
+role_is () { [ "$(zk_role "$1")" = "$2" ]; }
 offers_total () {
     curl -s --max-time 5 "http://${MHTTP[$1]}/metrics" | sed -n 's/^cairn_master_offers_total //p'
 }

@@ -15,20 +15,12 @@ SESSION_S=4
 zk_start 3
 ok_or_bail $? "a ZooKeeper ensemble of three servers elects a leader"
 
-declare -A MHTTP MPID
 start_ha_master () {
-    local name=$1 port http
-    port=$(free_port) || return 1
-    http=$(free_port) || return 1
-    run_bg "$name" "$MASTER_BIN" --ip=127.0.0.1 --port="$port" --http-port="$http" \
-        --work-dir="$T/$name" --zk="$ZK_URL" --zk-session-timeout="${SESSION_S}s" \
-        --allocation-interval=100ms --agent-ping-timeout=500ms --max-agent-ping-misses=10
-    MHTTP[$name]=127.0.0.1:$http
-    eval "MPID[$name]=\$PID_$name"
-    wait_for 20 http_get "http://127.0.0.1:$http/health"
+    zk_master "$1" --allocation-interval=100ms --agent-ping-timeout=500ms \
+        --max-agent-ping-misses=10
 }
 health () { curl -s --max-time 3 "http://${MHTTP[$1]}/health"; }
-role_is () { [ "$(health "$1" | jq -r '.ha.role // empty')" = "$2" ]; }
+role_is () { [ "$(zk_role "$1")" = "$2" ]; }
 metric () {             # metric MASTER NAME
     curl -s --max-time 3 "http://${MHTTP[$1]}/metrics" | sed -n "s/^$2 //p"
 }

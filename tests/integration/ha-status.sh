@@ -18,21 +18,10 @@ C=$CAIRN_BIN
 zk_start 3
 ok_or_bail $? "a ZooKeeper ensemble of three servers elects a leader"
 
-declare -A MHTTP MPORT MPID MID
 start_ha_master () {    # start_ha_master NAME: a master on free ports with --zk
-    local name=$1 port http
-    port=$(free_port) || return 1
-    http=$(free_port) || return 1
-    run_bg "$name" "$MASTER_BIN" --ip=127.0.0.1 --port="$port" --http-port="$http" \
-        --work-dir="$T/$name" --zk="$ZK_URL" --zk-session-timeout=3s \
-        --allocation-interval=100ms
-    MHTTP[$name]=127.0.0.1:$http
-    MPORT[$name]=127.0.0.1:$port
-    eval "MPID[$name]=\$PID_$name"
-    wait_for 20 http_get "http://127.0.0.1:$http/health" >/dev/null || return 1
-    MID[$name]=$(http_get "http://127.0.0.1:$http/health" | jq -r .master_id)
+    zk_master "$1" --allocation-interval=100ms
 }
-role () { curl -s --max-time 5 "http://${MHTTP[$1]}/health" | jq -r '.ha.role // empty'; }
+role () { zk_role "$1"; }
 role_is () { [ "$(role "$1")" = "$2" ]; }
 
 start_ha_master m1
