@@ -21,10 +21,21 @@ PACKAGES=(
     # The web UI's browser test loads /ui/ in headless Chromium (it skips
     # without it).
     chromium
+    # make check-ui drives it from Node.js with playwright-core, which
+    # npm installs from tests/ui/package-lock.json (added below).
     # Optional, for make bench only: the scale plots (tests/bench/plot.sh;
     # without gnuplot the benchmarks still run and the plots are skipped).
     gnuplot-nox
 )
+
+# Node.js and npm only where there is no node at all: a newer one
+# installed some other way (NodeSource, nvm) stays. playwright-core needs
+# node >= 20; Debian 12's is 18, so there make check-ui says so and fails.
+if ! command -v node >/dev/null; then
+    PACKAGES+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+    PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

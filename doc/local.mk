@@ -54,7 +54,9 @@ MAN_TEMPLATES = doc/man/cairn-master.8.in doc/man/cairn-agent.8.in \
 nodist_man1_MANS = doc/man/cairn.1 doc/man/cairn-service.1 doc/man/cairn-batch.1
 nodist_man8_MANS = doc/man/cairn-master.8 doc/man/cairn-agent.8
 CLEANFILES += $(nodist_man1_MANS) $(nodist_man8_MANS)
-EXTRA_DIST += $(MAN_TEMPLATES) doc/man/mkman.sh doc/screenshots.sh doc/webui.png
+EXTRA_DIST += $(MAN_TEMPLATES) doc/man/mkman.sh \
+	doc/webui.png doc/webui-agents.png doc/webui-frameworks.png doc/webui-tasks.png \
+	doc/webui-task.png doc/webui-kill.png doc/webui-agent.png doc/webui-framework.png
 
 CAIRN_MKMAN = $(AM_V_GEN)$(MKDIR_P) doc/man && \
 	$(SHELL) $(srcdir)/doc/man/mkman.sh $(abs_builddir) $(PACKAGE_VERSION) \

@@ -165,3 +165,4 @@ include tests/library.mk
 include tests/operator.mk
 include tests/fuzz/local.mk
 include tests/security.mk
+include tests/ui/local.mk
