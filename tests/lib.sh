@@ -74,7 +74,13 @@ diag () {
 bail_out () {           # bail_out REASON: stops everything and ends the test, failed
     echo "Bail out! $*"
     stop_all >/dev/null
-    rm -rf "$T"
+    _cgroup_cleanup
+    declare -F zk_stop >/dev/null && zk_stop
+    if [ -n "${CAIRN_KEEP_TMP:-}" ]; then
+        diag "logs kept in $T"
+    else
+        rm -rf "$T"
+    fi
     exit 1
 }
 
@@ -342,7 +348,7 @@ stop_all () {
     [ "$_stopped" -eq 1 ] && return 0
     _stopped=1
     for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
+        kill -TERM "$pid" 2>/dev/null || true     # one may have ended (set -e callers)
     done
     local clean=0
     for pid in "${PIDS[@]}"; do
@@ -410,9 +416,11 @@ _on_exit () {
             kill -KILL "$pid" 2>/dev/null
         done
         _cgroup_cleanup
-        declare -F zk_stop >/dev/null && zk_stop
         rm -rf "$T"
     fi
+    # Whatever way the test ended (a bail-out, an error under set -e).
+    declare -F zk_stop >/dev/null && zk_stop
+    return 0
 }
 trap _on_exit EXIT
 trap 'exit 130' INT TERM
