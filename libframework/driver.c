@@ -736,13 +736,21 @@ s_io_thread (void *arg)
     zhashx_set_destructor (self->offers, s_offer_free);
     self->ping_ms = DEFAULT_PING_MS;
     self->backoff = REGISTER_BACKOFF_MIN_MS;
+    bool stop = false;
     if (self->zk_url) {
         zk_options_t zk_options = { .url = self->zk_url, .session_timeout_ms = 10000 };
-        if (!(self->zk = zk_new (&zk_options)))
-            log_error ("driver: %s", cairn_strerror_last ());
+        if (!(self->zk = zk_new (&zk_options))) {
+            char *text = xasprintf ("cannot follow the masters in ZooKeeper: %s",
+                                    cairn_strerror_last ());
+            s_push_event (self, EV_ERROR, NULL, text, NULL);
+            free (text);
+            pthread_mutex_lock (&self->lock);
+            self->status = CAIRN_DRIVER_ABORTED;
+            pthread_mutex_unlock (&self->lock);
+            stop = true;
+        }
     }
     s_connect (self);
-    bool stop = false;
     while (!stop) {
         int64_t now = clock_mono_ms ();
         if (self->zk) {

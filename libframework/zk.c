@@ -47,6 +47,7 @@ struct _zk_t {
 
     pthread_mutex_t lock;       /* the fields below, up to the blank line */
     bool connected, conn_changed, expired, relist, own_lost;
+    int granted;                /* the session timeout the ensemble gave */
     int64_t disconnected_at;    /* s_now_ms; 0 while connected */
     int64_t lease_base;         /* send time of the last proof of life */
     int64_t hb_sent;
@@ -61,6 +62,7 @@ struct _zk_t {
     size_t ncand;
     bool retry;                 /* a read or write failed: redo it */
     int64_t last_warned;        /* about an unreachable ensemble */
+    int64_t last_start;         /* attempt to start a client, when none runs */
 
     /*  A candidate's heartbeat thread, and what it may use (a handle and
         path that the owner takes away before closing the session).      */
@@ -71,6 +73,8 @@ struct _zk_t {
     bool hb_stop;
     zhandle_t *hb_zh;
     char *hb_path;
+    zoo_op_t hb_op;             /* the heartbeat in flight (one at a time) */
+    zoo_op_result_t hb_result;
 };
 
 bool
@@ -144,6 +148,9 @@ s_watcher (zhandle_t *zh, int type, int state, const char *path, void *ctx)
         if (state == ZOO_CONNECTED_STATE) {
             if (!self->connected)
                 self->conn_changed = true;
+            int t = zoo_recv_timeout (zh);
+            if (t > 0)
+                self->granted = t;
             self->connected = true;
             self->disconnected_at = 0;
             self->relist = true;
@@ -204,10 +211,11 @@ s_start (zk_t *self)
 
 /*  ZooKeeper's thread: a heartbeat's answer.                              */
 static void
-s_heartbeat_done (int rc, const struct Stat *stat, const void *data)
+s_heartbeat_done (int rc, const void *data)
 {
-    (void) stat;
     zk_t *self = (zk_t *) data;
+    if (rc != ZOK && self->hb_result.err == ZNONODE)
+        rc = ZNONODE;           /* the check failed: our node is gone */
     bool wake = false;
     pthread_mutex_lock (&self->lock);
     self->hb_inflight = false;
@@ -234,8 +242,7 @@ s_heartbeat (void *arg)
     zk_t *self = arg;
     pthread_mutex_lock (&self->hb_lock);
     while (!self->hb_stop) {
-        int t = self->hb_zh ? zoo_recv_timeout (self->hb_zh) : 0;
-        int interval = (t > 0 ? t : self->timeout_asked) / 6;
+        int interval = zk_session_timeout (self) / 6;
         struct timespec when;
         clock_gettime (CLOCK_MONOTONIC, &when);
         when.tv_sec += interval / 1000;
@@ -255,7 +262,15 @@ s_heartbeat (void *arg)
             send = true;
         }
         pthread_mutex_unlock (&self->lock);
-        if (send && zoo_aexists (self->hb_zh, self->hb_path, 0, s_heartbeat_done, self) != ZOK) {
+        /*  A check in a multi goes through ZooKeeper's leader (a read would
+            be answered by the server we talk to, which may be cut off from
+            the leader while the session expires there).                  */
+        if (send) {
+            zoo_check_op_init (&self->hb_op, self->hb_path, -1);
+            self->hb_result = (zoo_op_result_t) { 0 };
+        }
+        if (send && zoo_amulti (self->hb_zh, 1, &self->hb_op, &self->hb_result,
+                                s_heartbeat_done, self) != ZOK) {
             pthread_mutex_lock (&self->lock);
             self->hb_inflight = false;
             pthread_mutex_unlock (&self->lock);
@@ -292,10 +307,10 @@ zk_new (const zk_options_t *options)
         zk_destroy (&self);
         return NULL;
     }
-    if (s_start (self) < 0) {
-        zk_destroy (&self);
-        return NULL;
-    }
+    /*  A client that cannot start now (no host resolves, say) is started
+        again by zk_tick.                                                  */
+    if (s_start (self) < 0)
+        log_warn ("%s; trying again", cairn_strerror_last ());
     if (self->candidate) {
         if (pthread_create (&self->hb_thread, NULL, s_heartbeat, self) != 0) {
             error_set (EAGAIN, "cannot start the ZooKeeper heartbeat thread");
@@ -436,6 +451,9 @@ s_stand (zk_t *self)
         if (strncmp (v.data[i], prefix, strlen (prefix)) == 0)
             self->own_node = xasprintf ("%s/%s", self->election, v.data[i]);
     deallocate_String_vector (&v);
+    /*  Only a write proves the session alive to ZooKeeper's leader (a read
+        is answered by whichever server this client talks to): a node
+        found again waits for the first heartbeat.                        */
     if (!self->own_node) {
         char *path = xasprintf ("%s/%s", self->election, prefix);
         char made[1024];
@@ -449,8 +467,8 @@ s_stand (zk_t *self)
             return -1;
         }
         self->own_node = xstrdup (made);
+        s_lease_proof (self, t0);
     }
-    s_lease_proof (self, t0);
     pthread_mutex_lock (&self->hb_lock);
     free (self->hb_path);
     self->hb_path = xstrdup (self->own_node);
@@ -482,7 +500,6 @@ static int
 s_relist (zk_t *self)
 {
     for (int attempt = 0; attempt < 5; attempt++) {
-        int64_t t0 = s_now_ms ();
         struct String_vector v = { 0, NULL };
         int rc = zoo_wget_children (self->zh, self->election, s_watcher, self, &v);
         if (rc == ZNONODE) {
@@ -505,9 +522,7 @@ s_relist (zk_t *self)
             bool present = false;
             for (int i = 0; i < v.count && !present; i++)
                 present = strcmp (v.data[i], own) == 0;
-            if (present)
-                s_lease_proof (self, t0);
-            else {
+            if (!present) {
                 pthread_mutex_lock (&self->lock);
                 self->own_lost = true;
                 pthread_mutex_unlock (&self->lock);
@@ -593,7 +608,7 @@ zk_update (zk_t *self, int64_t now)
             self->leader_changes++;
         }
         if (s_start (self) < 0)
-            log_error ("%s", cairn_strerror_last ());
+            log_error ("%s; trying again", cairn_strerror_last ());
         return events;
     }
     if (!connected || !self->zh)
@@ -619,8 +634,14 @@ zk_update (zk_t *self, int64_t now)
 void
 zk_tick (zk_t *self, int64_t now)
 {
-    if (!self->zh)
+    if (!self->zh) {
+        if (now - self->last_start >= 1000) {
+            self->last_start = now;
+            if (s_start (self) == 0)
+                log_info ("ZooKeeper client for %s started", self->hosts);
+        }
         return;
+    }
     /*  The client retries quietly: say when no server has answered for
         longer than the session timeout, every 30 s.                      */
     int64_t off = zk_disconnected_ms (self, now);
@@ -728,8 +749,12 @@ zk_disconnected_ms (zk_t *self, int64_t now)
 int
 zk_session_timeout (zk_t *self)
 {
-    int t = self->zh && zk_connected (self) ? zoo_recv_timeout (self->zh) : 0;
-    return t > 0 ? t : self->timeout_asked;
+    /*  The granted one, kept while disconnected (the ensemble may have
+        clamped what was asked: the lease must not outlast the session). */
+    pthread_mutex_lock (&self->lock);
+    int t = self->granted;
+    pthread_mutex_unlock (&self->lock);
+    return t > 0 && t < self->timeout_asked ? t : self->timeout_asked;
 }
 
 size_t

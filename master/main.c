@@ -198,6 +198,7 @@ typedef struct {
     zk_t *zk;
     bool leading;               /* won the election and took over */
     bool paused;                /* leading, but its lease ran out */
+    int64_t paused_at;
     char *lead_node;            /* its election node when it took over */
     double elected_at;          /* wall clock */
     char *leader_id;            /* the leader as last seen */
@@ -360,9 +361,21 @@ s_flush (server_t *srv)
 {
     if (srv->registry && registry_dirty (srv->registry) && registry_commit (srv->registry) < 0) {
         log_error ("cannot record the registry's changes, stopping: %s", cairn_strerror_last ());
+        srv->stop = true;       /* exit status 1: a supervisor restarts it */
         return -1;
     }
     outmsg_t *list = master_outbox_take (srv->master);
+    /*  A leader whose lease ran out since the handlers ran sends nothing:
+        another master may lead by now (those sent reliably are sent again
+        by their senders' retries, or after reconciliation).             */
+    if (srv->zk && srv->leading && !zk_leading (srv->zk, clock_mono_ms ())) {
+        size_t n = 0;
+        for (outmsg_t *out = list; out; out = out->next)
+            n++;
+        if (n)
+            log_warn ("the lease ran out: %zu message(s) not sent", n);
+        outmsg_destroy_list (&list);
+    }
     int64_t now = clock_mono_ms ();
     for (outmsg_t *out = list; out; out = out->next) {
         if (transport_send (srv->router, &out->route, out->msg) == 0)
@@ -403,7 +416,8 @@ static int s_apply_weights (master_t *master, const char *text);
 static bool
 s_acting (server_t *srv)
 {
-    return !srv->zk || (srv->leading && !srv->paused);
+    return !srv->zk
+           || (srv->leading && !srv->paused && zk_leading (srv->zk, clock_mono_ms ()));
 }
 
 static const char *
@@ -491,9 +505,11 @@ static int
 s_ha_check (server_t *srv, int64_t now)
 {
     if (!srv->leading) {
+        /*  A failed take-over (ZooKeeper unreachable meanwhile) is tried
+            again at the next tick, as a standby until then.              */
         if (zk_leading (srv->zk, now) && s_promote (srv, now) < 0) {
-            srv->stop = true;
-            return -1;
+            registry_close (&srv->registry);
+            master_set_registry (srv->master, NULL);
         }
     }
     else if (!zk_own_node (srv->zk) || strcmp (zk_own_node (srv->zk), srv->lead_node) != 0
@@ -508,6 +524,7 @@ s_ha_check (server_t *srv, int64_t now)
         bool lease = zk_leading (srv->zk, now);
         if (!lease && !srv->paused) {
             srv->paused = true;
+            srv->paused_at = now;
             srv->pauses++;
             zloop_reader_end (srv->loop, srv->router);
             log_warn ("no word from ZooKeeper for %" PRId64 " ms: not acting as the leader "
@@ -516,6 +533,9 @@ s_ha_check (server_t *srv, int64_t now)
         }
         else if (lease && srv->paused) {
             srv->paused = false;
+            /*  Nobody could reach it meanwhile: the pause does not count
+                against agents' and frameworks' liveness.                 */
+            master_shift_clocks (srv->master, now - srv->paused_at);
             zloop_reader (srv->loop, srv->router, s_on_router, srv);
             log_info ("ZooKeeper answers again and this master still leads: acting again");
         }
@@ -530,8 +550,8 @@ s_on_zk (zloop_t *loop, zmq_pollitem_t *item, void *arg)
     (void) loop;
     (void) item;
     server_t *srv = arg;
-    int64_t now = clock_mono_ms ();
-    int events = zk_update (srv->zk, now);
+    int events = zk_update (srv->zk, clock_mono_ms ());
+    int64_t now = clock_mono_ms ();     /* zk_update may have waited */
     if (events & ZK_LEADER_CHANGED) {
         char *id = zk_leader_field (srv->zk, "id");
         char *address = zk_leader_field (srv->zk, "address");

@@ -2848,6 +2848,24 @@ master_health_json (master_t *self, int64_t now)
 }
 
 void
+master_shift_clocks (master_t *self, int64_t ms)
+{
+    for (agent_t *a = zhashx_first (self->agents); a; a = zhashx_next (self->agents)) {
+        a->last_seen += ms;
+        a->next_ping += ms;
+    }
+    for (framework_t *f = zhashx_first (self->frameworks); f; f = zhashx_next (self->frameworks)) {
+        f->last_seen += ms;
+        if (f->failover_deadline)
+            f->failover_deadline += ms;
+    }
+    for (offer_t *o = zhashx_first (self->offers); o; o = zhashx_next (self->offers))
+        o->created += ms;
+    if (self->recovery_deadline)
+        self->recovery_deadline += ms;
+}
+
+void
 master_set_registry (master_t *self, registry_t *registry)
 {
     self->config.registry = registry;

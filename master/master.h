@@ -70,6 +70,11 @@ int master_recover (master_t *self, int64_t now_ms);
 void master_set_registry (master_t *self, registry_t *registry);
 void master_set_ha (master_t *self, const char *ha_json);
 
+/*  After ms during which the master did not act (a leader waiting for
+    ZooKeeper): the time does not count against agents, frameworks,
+    offers or the recovery window, which could not reach it meanwhile.   */
+void master_shift_clocks (master_t *self, int64_t ms);
+
 /*  An operator's decision that an agent is gone for good: its tasks are
     reported TASK_GONE (TASK_LOST to frameworks that are not partition
     aware) with REASON_AGENT_REMOVED, its resources leave the cluster,

@@ -22,6 +22,7 @@
 
 #define BATCH_OPS 200           /* writes per zoo_multi (well under 1 MB) */
 #define LOAD_WINDOW 1000        /* reads in flight while loading */
+#define WEIGHTS_MAX 65536       /* bytes of --weights kept in the registry */
 
 struct _zkreg_t {
     zhandle_t *zh;
@@ -409,7 +410,11 @@ zkreg_commit (zkreg_t *self)
     if (n == 0)
         return 0;
     int64_t t0 = s_now_us ();
-    int64_t deadline = t0 + (int64_t) self->timeout_ms * 2000 / 3;
+    /*  From the first lost connection: the session timeout. A session
+        that has not reconnected by then has expired at ZooKeeper, and
+        another master may lead; one that reconnects before (another
+        server took over, or one froze and the client moved on) retries. */
+    int64_t deadline = 0;
     char **ids = xzalloc (n * sizeof (char *));
     size_t k = 0;
     const char *key;
@@ -432,6 +437,8 @@ zkreg_commit (zkreg_t *self)
                                     " is gone): the registry was not written", self->check);
                 break;
             }
+            if (!deadline)
+                deadline = s_now_us () + (int64_t) self->timeout_ms * 1000;
             bool retry = attempt < 5
                          && (rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT
                              || rc == ZNODEEXISTS || rc == ZNONODE)
@@ -469,6 +476,11 @@ zkreg_weights (zkreg_t *self, const char *weights, char **stored)
     char *path = xasprintf ("%.*s/weights", (int) (slash - self->agents_path),
                             self->agents_path);
     int rc;
+    if (weights && strlen (weights) > WEIGHTS_MAX) {
+        free (path);
+        return error_set (EINVAL, "the role weights are longer than %d bytes: not recorded",
+                          WEIGHTS_MAX);
+    }
     if (weights) {
         zoo_op_t ops[2];
         zoo_op_result_t results[2];
@@ -482,9 +494,15 @@ zkreg_weights (zkreg_t *self, const char *weights, char **stored)
         rc = zoo_multi (self->zh, 2, ops, results);
     }
     else {
-        char buf[4096];
-        int len = (int) sizeof buf - 1;
-        rc = zoo_get (self->zh, path, 0, buf, &len, NULL);
+        char buf[WEIGHTS_MAX + 1];
+        int len = WEIGHTS_MAX;
+        struct Stat st;
+        rc = zoo_get (self->zh, path, 0, buf, &len, &st);
+        if (rc == ZOK && st.dataLength > WEIGHTS_MAX) {
+            free (path);
+            return error_set (EPROTO, "ZooKeeper: the role weights recorded are %d bytes, "
+                              "more than %d: ignored", st.dataLength, WEIGHTS_MAX);
+        }
         if (rc == ZOK && len > 0) {
             buf[len] = '\0';
             *stored = xstrdup (buf);

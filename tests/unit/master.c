@@ -1247,6 +1247,41 @@ test_liveness (void)
 /*  Agents that register together are pinged at spread-out times, each
     once per interval: a large cluster's pings never all leave (and their
     answers all arrive) in one pass of the loop.                          */
+/*  A leader that paused (no word from ZooKeeper) resumes: the pause does
+    not count against the agents and frameworks that could not reach it. */
+static void
+test_shift_clocks (void)
+{
+    master_config_t config = s_config ();
+    cluster_t *c = s_cluster_new (&config);
+    int64_t now = T0;
+    size_t a = s_add_agent (c, AGENT_RES, now);
+    size_t f = s_add_framework (c, "paused", "*", now);
+    master_tick (c->m, now);
+    s_drain (c->m);
+    /*  Nothing heard for three times the liveness timeout, all paused.   */
+    int64_t pause = 3 * PING_MS * PING_MISSES;
+    master_shift_clocks (c->m, pause);
+    master_tick (c->m, now + pause);
+    s_drain (c->m);
+    json_t *state = master_state_json (c->m, now + pause);
+    is (s_state_str (s_state_find (state, "agents", c->agent_id[a]), "state"), "ACTIVE",
+        "after a pause, with the clocks shifted by it, the agent is still active");
+    json_t *fw = s_state_find (state, "frameworks", c->fw_id[f]);
+    ok (fw && json_is_true (json_object_get (fw, "connected")),
+        "and the framework still connected");
+    json_decref (state);
+    /*  Silence after the pause still counts.                             */
+    int64_t t = now + pause + PING_MS * PING_MISSES + 1;
+    master_tick (c->m, t);
+    s_drain (c->m);
+    state = master_state_json (c->m, t);
+    is (s_state_str (s_state_find (state, "agents", c->agent_id[a]), "state"), "UNREACHABLE",
+        "silence after it counts: unreachable past the timeout");
+    json_decref (state);
+    s_cluster_destroy (&c);
+}
+
 static void
 test_ping_spread (void)
 {
@@ -2081,6 +2116,7 @@ main (void)
     test_invalid_launches ();
     test_refused ();
     test_liveness ();
+    test_shift_clocks ();
     test_ping_spread ();
     test_teardown ();
     test_failover ();
