@@ -1860,6 +1860,20 @@ s_task_cmp (const void *a, const void *b)
     return rc ? rc : strcmp (x->info.task_id, y->info.task_id);
 }
 
+/*  A page of a paged answer: {"total", "offset", "limit", KEY: [ -- the
+    caller writes the items and closes the array and the object.         */
+static void
+s_page_begin (jsonw_t *w, const char *key, size_t total, size_t offset, size_t limit)
+{
+    jsonw_init (w);
+    jsonw_object (w);
+    jsonw_kint (w, "total", (int64_t) total);
+    jsonw_kint (w, "offset", (int64_t) offset);
+    jsonw_kint (w, "limit", (int64_t) limit);
+    jsonw_key (w, key);
+    jsonw_array (w);
+}
+
 json_t *
 master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t now)
 {
@@ -1882,13 +1896,7 @@ master_tasks_json (master_t *self, const master_tasks_filter_t *filter, int64_t 
     }
     qsort (found, n, sizeof *found, s_task_cmp);
     jsonw_t w;
-    jsonw_init (&w);
-    jsonw_object (&w);
-    jsonw_kint (&w, "total", (int64_t) n);
-    jsonw_kint (&w, "offset", (int64_t) filter->offset);
-    jsonw_kint (&w, "limit", (int64_t) filter->limit);
-    jsonw_key (&w, "tasks");
-    jsonw_array (&w);
+    s_page_begin (&w, "tasks", n, filter->offset, filter->limit);
     for (size_t i = filter->offset; i < n && i - filter->offset < filter->limit; i++)
         s_write_task (&w, found[i]);
     jsonw_end (&w, ']');
@@ -1935,13 +1943,7 @@ master_offers_json (master_t *self, const char *framework_id, const char *agent_
             found[n++] = o;
     qsort (found, n, sizeof *found, s_offer_cmp);
     jsonw_t w;
-    jsonw_init (&w);
-    jsonw_object (&w);
-    jsonw_kint (&w, "total", (int64_t) n);
-    jsonw_kint (&w, "offset", (int64_t) offset);
-    jsonw_kint (&w, "limit", (int64_t) limit);
-    jsonw_key (&w, "offers");
-    jsonw_array (&w);
+    s_page_begin (&w, "offers", n, offset, limit);
     for (size_t i = offset; i < n && i - offset < limit; i++) {
         const offer_t *o = found[i];
         agent_t *a = zhashx_lookup (self->agents, o->agent_id);

@@ -4,7 +4,7 @@
  * "draining"); Undrain, Confirm brings it back. */
 'use strict';
 const assert = require('node:assert/strict');
-const { open, test, done, api, until, typeToken } = require('./lib.js');
+const { open, test, done, api, until, typeToken, confirmDone } = require('./lib.js');
 
 (async () => {
     const { browser, page } = await open();
@@ -41,11 +41,7 @@ const { open, test, done, api, until, typeToken } = require('./lib.js');
         await test('Drain, Confirm: the page says it is done, the master drains node3', async () => {
             await row.locator('button[data-action="drain"]').click();
             await page.locator('#confirm').waitFor({ state: 'visible' });
-            await page.locator('#confirm-yes').click();
-            await page.waitForFunction((n) => {
-                const p = document.getElementById('action-result');
-                return !p.hidden && p.textContent === 'Drain agent ' + n + ': done.';
-            }, name);
+            await confirmDone(page, 'Drain agent ' + name);
             await until('node3 draining', async () => !!(await node3()).drain);
         });
 
@@ -59,11 +55,7 @@ const { open, test, done, api, until, typeToken } = require('./lib.js');
             await row.locator('button[data-action="undrain"]').click();
             await page.locator('#confirm').waitFor({ state: 'visible' });
             assert.match(await page.locator('#confirm-text').textContent(), /^Undrain agent node3 /);
-            await page.locator('#confirm-yes').click();
-            await page.waitForFunction((n) => {
-                const p = document.getElementById('action-result');
-                return !p.hidden && p.textContent === 'Undrain agent ' + n + ': done.';
-            }, name);
+            await confirmDone(page, 'Undrain agent ' + name);
             await until('node3 not draining', async () => !(await node3()).drain);
             await row.locator('button[data-action="drain"]').waitFor();
             assert.equal(posts.length, 2);

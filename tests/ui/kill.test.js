@@ -4,7 +4,7 @@
  * the task's page). */
 'use strict';
 const assert = require('node:assert/strict');
-const { open, test, done, until, task, typeToken, waitRows } = require('./lib.js');
+const { open, test, done, until, task, typeToken, waitRows, confirmDone } = require('./lib.js');
 
 const VICTIM = 'web-4';
 
@@ -57,11 +57,7 @@ const VICTIM = 'web-4';
         await test('Kill task, Confirm: the page says it is done', async () => {
             await page.locator('#task-kill').click();
             await page.locator('#confirm').waitFor({ state: 'visible' });
-            await page.locator('#confirm-yes').click();
-            await page.waitForFunction((id) => {
-                const p = document.getElementById('action-result');
-                return !p.hidden && p.textContent === 'Kill task ' + id + ': done.';
-            }, VICTIM);
+            await confirmDone(page, 'Kill task ' + VICTIM);
             assert.equal(posts.length, 1);
             assert.match(posts[0], new RegExp('/tasks/kill\\?task_id=' + VICTIM + '&'));
         });
@@ -88,9 +84,16 @@ const VICTIM = 'web-4';
 
         await test('its page shows TASK_KILLED, ends its history so, and no Kill button', async () => {
             await page.locator(`#tasks tr[data-task="${VICTIM}"]`).click();
-            await page.waitForFunction(() => [...document.querySelectorAll('#task-details-fields dt')]
-                .some((dt) => dt.textContent === 'State'
-                      && dt.nextElementSibling.textContent === 'TASK_KILLED'));
+            /*  The fields and the history are filled by the same poll, but
+                wait for both: the page may still show what it drew before. */
+            await page.waitForFunction(() => {
+                const rows = document.querySelectorAll('#task-history tbody tr');
+                return [...document.querySelectorAll('#task-details-fields dt')]
+                    .some((dt) => dt.textContent === 'State'
+                          && dt.nextElementSibling.textContent === 'TASK_KILLED')
+                    && rows.length > 0
+                    && rows[rows.length - 1].cells[1].textContent === 'TASK_KILLED';
+            });
             const states = await page.$$eval('#task-history tbody tr',
                                              (trs) => trs.map((tr) => tr.cells[1].textContent));
             assert.equal(states[states.length - 1], 'TASK_KILLED');

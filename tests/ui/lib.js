@@ -154,5 +154,15 @@ async function typeToken(page) {
     await page.locator('#token').pressSequentially(TOKEN);
 }
 
+/* Clicks the confirmation's Confirm and waits for the page to say that
+ * the action `what` ("Kill task web-4") is done. */
+async function confirmDone(page, what) {
+    await page.locator('#confirm-yes').click();
+    await page.waitForFunction((w) => {
+        const p = document.getElementById('action-result');
+        return !p.hidden && p.textContent === w + ': done.';
+    }, what);
+}
+
 module.exports = { open, test, skip, done, diag, api, until, task, taskRows, waitRows,
-                   typeToken, fs, WAIT_MS, TOKEN, CHROMIUM_ARGS };
+                   typeToken, confirmDone, fs, WAIT_MS, TOKEN, CHROMIUM_ARGS };
