@@ -410,6 +410,7 @@ done_testing () {
 }
 
 _on_exit () {
+    set +e      # clean up everything, even for a script that runs with set -e
     if [ "$_stopped" -eq 0 ]; then
         # An aborted test still stops what it started.
         for pid in "${PIDS[@]}"; do

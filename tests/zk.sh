@@ -121,8 +121,10 @@ zk_leader () {
 }
 
 zk_kill () {            # zk_kill I [SIG]
-    kill -"${2:-KILL}" "${ZK_PIDS[$1]}" 2>/dev/null
-    [ "${2:-KILL}" = KILL ] && wait "${ZK_PIDS[$1]}" 2>/dev/null
+    kill -"${2:-KILL}" "${ZK_PIDS[$1]}" 2>/dev/null || true
+    if [ "${2:-KILL}" = KILL ]; then
+        wait "${ZK_PIDS[$1]}" 2>/dev/null || true
+    fi
     return 0
 }
 
@@ -132,9 +134,11 @@ zk_restart () {         # zk_restart I
 
 zk_stop () {
     local pid
+    # `|| true`: under set -e (the failover bench) a wait for a killed
+    # server fails and would end the loop after the first.
     for pid in "${ZK_PIDS[@]}"; do
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     ZK_PIDS=()
     return 0
