@@ -868,16 +868,8 @@ main (int argc, char **argv)
         fprintf (stderr, "cairn-agent-sim: --master=HOST:PORT is required\n");
         goto done;
     }
-    if (zk_url_is (s_master)) {
-        char *hosts, *root;
-        if (zk_url_parse (s_master, &hosts, &root) < 0) {
-            fprintf (stderr, "cairn-agent-sim: --master: %s\n", cairn_strerror_last ());
-            goto done;
-        }
-        free (hosts);
-        free (root);
-    }
-    else if (!(endpoint = transport_endpoint (s_master))) {
+    if (zk_url_is (s_master) ? zk_url_check (s_master) < 0
+                             : !(endpoint = transport_endpoint (s_master))) {
         fprintf (stderr, "cairn-agent-sim: --master: %s\n", cairn_strerror_last ());
         goto done;
     }

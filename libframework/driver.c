@@ -848,14 +848,7 @@ cairn_driver_new (const cairn_framework_info_t *info, const cairn_callbacks_t *c
     }
     bool follow = zk_url_is (master);
     char *endpoint = NULL;
-    if (follow) {
-        char *hosts, *root;
-        if (zk_url_parse (master, &hosts, &root) < 0)
-            return NULL;
-        free (hosts);
-        free (root);
-    }
-    else if (!(endpoint = transport_endpoint (master)))
+    if (follow ? zk_url_check (master) < 0 : !(endpoint = transport_endpoint (master)))
         return NULL;
     cairn_driver_t *self = xzalloc (sizeof *self);
     self->endpoint = endpoint;

@@ -128,6 +128,17 @@ zk_url_parse (const char *url, char **hosts, char **path)
     return 0;
 }
 
+int
+zk_url_check (const char *url)
+{
+    char *hosts, *path;
+    if (zk_url_parse (url, &hosts, &path) < 0)
+        return -1;
+    free (hosts);
+    free (path);
+    return 0;
+}
+
 static void
 s_wake (zk_t *self)
 {

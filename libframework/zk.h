@@ -45,6 +45,8 @@ bool zk_url_is (const char *s);
     and the root path ("/PATH", no trailing slash). Returns 0, or -1 with
     EINVAL and an error_set sentence naming what is wrong.                 */
 int zk_url_parse (const char *url, char **hosts, char **path);
+/*  Only checks url as zk_url_parse does: 0, or -1 with the same error.   */
+int zk_url_check (const char *url);
 
 typedef struct {
     const char *url;                /* zk://... */

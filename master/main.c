@@ -1497,18 +1497,13 @@ main (int argc, char **argv)
               s_advertise_ip && *s_advertise_ip ? s_advertise_ip : s_ip, (int) s_port);
 
     bool ha = s_zk && *s_zk;
-    if (ha) {
-        char *hosts, *root;
-        if (zk_url_parse (s_zk, &hosts, &root) < 0) {
-            log_error ("--zk: %s", cairn_strerror_last ());
-            exit_code = 2;
-            goto done;
-        }
-        free (hosts);
-        free (root);
+    if (ha && zk_url_check (s_zk) < 0) {
+        log_error ("--zk: %s", cairn_strerror_last ());
+        exit_code = 2;
+        goto done;
     }
     /*  With --zk the registry is in ZooKeeper, opened once elected.     */
-    else if (!(srv.registry = registry_open (s_work_dir))) {
+    if (!ha && !(srv.registry = registry_open (s_work_dir))) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
     }

@@ -352,15 +352,12 @@ main (int argc, char **argv)
         goto done;
     }
     char *endpoint = zk_url_is (s_master) ? NULL : transport_endpoint (s_master);
-    char *zk_hosts = NULL, *zk_root = NULL;
-    if (zk_url_is (s_master) ? zk_url_parse (s_master, &zk_hosts, &zk_root) < 0 : !endpoint) {
+    if (zk_url_is (s_master) ? zk_url_check (s_master) < 0 : !endpoint) {
         fprintf (stderr, "cairn-service: --master: %s\n", cairn_strerror_last ());
         srv.exit_code = 2;
         goto done;
     }
     free (endpoint);
-    free (zk_hosts);
-    free (zk_root);
     if (util_mkdir_p (s_state_dir, 0700) < 0) {
         log_error ("%s", cairn_strerror_last ());
         goto done;
